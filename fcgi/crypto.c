@@ -1,0 +1,184 @@
+/*
+ * Randomness, hashes, base64url, constant-time compare and wiping.
+ * Everything random comes from OpenSSL's CSPRNG.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "fcgi-auth.h"
+
+int
+crypto_random(void *buf, size_t len)
+{
+	if (len > INT32_MAX || RAND_bytes(buf, (int)len) != 1)
+		return -1;
+	return 0;
+}
+
+/* A fresh 256-bit token: raw bytes and their base64url text. */
+int
+crypto_token(char out[TOKEN_B64_LEN + 1], unsigned char raw[TOKEN_BYTES])
+{
+	if (crypto_random(raw, TOKEN_BYTES) == -1)
+		return -1;
+	b64url_encode(raw, TOKEN_BYTES, out, TOKEN_B64_LEN + 1);
+	return 0;
+}
+
+void
+crypto_sha256(const void *buf, size_t len, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL);
+}
+
+void
+crypto_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	int i;
+
+	crypto_sha256(buf, len, md);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+int
+crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t len, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	if (keylen > INT32_MAX)
+		return -1;
+	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) ==
+	    NULL ? -1 : 0;
+}
+
+int
+crypto_ct_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void
+crypto_wipe(void *p, size_t len)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, len);
+}
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Encode without padding; returns the length written (out is NUL-ended). */
+size_t
+b64url_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	uint32_t v;
+
+	if (outlen < (len * 4 + 2) / 3 + 1) {
+		if (outlen)
+			out[0] = '\0';
+		return 0;
+	}
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = b64[v >> 6 & 63];
+		out[o++] = b64[v & 63];
+	}
+	if (len - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+	} else if (len - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = b64[v >> 6 & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict, canonical base64url: no padding, no '+', '/', whitespace, and
+ * the unused low bits of the last symbol must be zero (so each byte string
+ * has exactly one encoding). Returns the decoded length or -1.
+ */
+long
+b64url_decode(const char *in, size_t len, unsigned char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	uint32_t v = 0;
+	int bits = 0, d;
+
+	if (len % 4 == 1)
+		return -1;
+	if ((len * 3) / 4 > outlen)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((d = b64val((unsigned char)in[i])) < 0)
+			return -1;
+		v = (v << 6) | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(v >> bits);
+			v &= (1u << bits) - 1;
+		}
+	}
+	if (v != 0)
+		return -1;
+	return (long)o;
+}
+
+/* A random (version 4) UUID in canonical lowercase form. */
+int
+crypto_uuid(char out[UUID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char u[16];
+	int i, o = 0;
+
+	if (crypto_random(u, sizeof(u)) == -1)
+		return -1;
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[u[i] >> 4];
+		out[o++] = hex[u[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
+}

@@ -1,0 +1,303 @@
+/*
+ * FastCGI parameters -> struct req. Strings from envp are borrowed: they
+ * live until FCGX_Finish_r, and the request is freed before that.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "fcgi-auth.h"
+
+const char *
+req_param(char **envp, const char *name)
+{
+	return envp == NULL ? NULL : FCGX_GetParam(name, envp);
+}
+
+enum method
+req_method(const char *m)
+{
+	static const struct { const char *s; enum method m; } t[] = {
+		{ "GET", M_GET }, { "POST", M_POST }, { "PATCH", M_PATCH },
+		{ "DELETE", M_DELETE }, { "PUT", M_PUT }, { "HEAD", M_HEAD },
+		{ "OPTIONS", M_OPTIONS },
+	};
+	size_t i;
+
+	for (i = 0; m != NULL && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(m, t[i].s) == 0)
+			return t[i].m;
+	return M_OTHER;
+}
+
+const char *
+method_name(enum method m)
+{
+	static const char *const n[] = { "GET", "POST", "PATCH", "DELETE",
+	    "PUT", "HEAD", "OPTIONS", "OTHER" };
+
+	return n[m];
+}
+
+void
+req_init(struct req *r, FCGX_Request *fx, char **envp)
+{
+	const char *s, *p;
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->fcgx = fx;
+	r->content_length = -1;
+	s = req_param(envp, "REQUEST_METHOD");
+	r->method_str = s ? s : "";
+	r->method = req_method(s);
+	/* nginx's $document_uri: decoded and normalised, without query. */
+	if ((s = req_param(envp, "DOCUMENT_URI")) == NULL &&
+	    (s = req_param(envp, "SCRIPT_NAME")) == NULL)
+		s = "";
+	p = s;
+	if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) == 0 &&
+	    (p[sizeof(API_PREFIX) - 1] == '/' ||
+	    p[sizeof(API_PREFIX) - 1] == '\0'))
+		p += sizeof(API_PREFIX) - 1;
+	else
+		p = "";			/* outside our mount: never a route */
+	r->path = p;
+	s = req_param(envp, "QUERY_STRING");
+	r->query = s ? s : "";
+	s = req_param(envp, "CONTENT_TYPE");
+	r->content_type = (s && *s) ? s : NULL;
+	if ((s = req_param(envp, "CONTENT_LENGTH")) != NULL && *s) {
+		errno = 0;
+		r->content_length = strtoll(s, &end, 10);
+		if (errno || *end || r->content_length < 0)
+			r->content_length = LLONG_MAX;	/* refused as too large */
+	}
+	s = req_param(envp, "REMOTE_ADDR");
+	r->remote_addr = s ? s : "";
+	s = req_param(envp, "HTTP_USER_AGENT");
+	r->user_agent = s ? s : "";
+	r->authorization = req_param(envp, "HTTP_AUTHORIZATION");
+	r->cookie = req_param(envp, "HTTP_COOKIE");
+	s = req_param(envp, "HTTP_X_REQUEST_ID");
+	if (s != NULL && valid_reqid(s))
+		snprintf(r->reqid, sizeof(r->reqid), "%s", s);
+	else {
+		unsigned char raw[16];
+		static const char hex[] = "0123456789abcdef";
+		int i;
+
+		if (crypto_random(raw, sizeof(raw)) == -1)
+			memset(raw, 0, sizeof(raw));
+		for (i = 0; i < 16; i++) {
+			r->reqid[2 * i] = hex[raw[i] >> 4];
+			r->reqid[2 * i + 1] = hex[raw[i] & 15];
+		}
+		r->reqid[32] = '\0';
+	}
+}
+
+void
+req_free(struct req *r)
+{
+	size_t i;
+
+	if (r->body != NULL) {
+		crypto_wipe(r->body, r->body_len);
+		free(r->body);
+	}
+	if (r->json != NULL)
+		json_object_put(r->json);
+	if (r->auth.claims != NULL)
+		json_object_put(r->auth.claims);
+	for (i = 0; i < r->nhdrs; i++)
+		free(r->hdrs[i].line);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Read exactly CONTENT_LENGTH bytes (already checked against max). */
+int
+req_read_body(struct req *r, size_t max)
+{
+	size_t want, got = 0;
+	int n;
+
+	if (r->content_length <= 0)
+		return 0;
+	if ((unsigned long long)r->content_length > max)
+		return -1;
+	want = (size_t)r->content_length;
+	if ((r->body = malloc(want + 1)) == NULL)
+		return -1;
+	while (got < want) {
+		n = FCGX_GetStr(r->body + got, (int)(want - got), r->fcgx->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	return got == want ? 0 : -1;
+}
+
+/* Parse the body as one JSON object. 0 ok, -1 malformed/not an object. */
+int
+req_parse_json(struct req *r)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+
+	if (r->body == NULL || r->body_len == 0)
+		return -1;
+	if ((tok = json_tokener_new_ex(32)) == NULL)
+		return -1;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != r->body_len ||
+	    !json_object_is_type(o, json_type_object)) {
+		/* Trailing whitespace after the value is fine. */
+		size_t end = json_tokener_get_parse_end(tok);
+		int ok = o != NULL && json_object_is_type(o, json_type_object) &&
+		    json_tokener_get_error(tok) == json_tokener_success;
+
+		while (ok && end < r->body_len &&
+		    isspace((unsigned char)r->body[end]))
+			end++;
+		if (!ok || end != r->body_len) {
+			json_object_put(o);
+			json_tokener_free(tok);
+			return -1;
+		}
+	}
+	json_tokener_free(tok);
+	r->json = o;
+	return 0;
+}
+
+/*
+ * Find cookie NAME in a Cookie header. Returns 1 and copies the value when
+ * found and it fits, 0 when absent, -1 when malformed or too long.
+ */
+int
+req_cookie(const char *h, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name), vlen;
+	const char *p = h, *v, *e;
+
+	if (h == NULL)
+		return 0;
+	if (strlen(h) > 8192)
+		return -1;
+	while (*p) {
+		while (*p == ' ' || *p == ';' || *p == '\t')
+			p++;
+		e = p + strcspn(p, ";");
+		if ((size_t)(e - p) > nlen && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
+			v = p + nlen + 1;
+			vlen = (size_t)(e - v);
+			while (vlen > 0 && (v[vlen - 1] == ' ' ||
+			    v[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+				v++;
+				vlen -= 2;
+			}
+			if (vlen + 1 > outlen)
+				return -1;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return 1;
+		}
+		p = e;
+	}
+	return 0;
+}
+
+/*
+ * "Bearer <token>": scheme case-insensitive, then one or more spaces, then
+ * a token of JWT characters. Returns 0 with tok/len set, -1 otherwise.
+ */
+int
+req_bearer(const char *h, const char **tok, size_t *len)
+{
+	const char *p;
+	size_t n;
+
+	if (h == NULL || strlen(h) > AUTHZ_MAX)
+		return -1;
+	if (strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
+		return -1;
+	p = h + 6;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	n = strcspn(p, " \t");
+	if (n == 0 || p[n] != '\0')
+		return -1;
+	*tok = p;
+	*len = n;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Look up NAME in a query string and percent-decode its value into out.
+ * Returns 1 found, 0 absent, -1 malformed or too long.
+ */
+int
+req_query(const char *q, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name), o;
+	const char *p = q, *e;
+	int hi, lo;
+
+	if (q == NULL)
+		return 0;
+	while (*p) {
+		e = p + strcspn(p, "&");
+		if ((size_t)(e - p) >= nlen && strncmp(p, name, nlen) == 0 &&
+		    (p[nlen] == '=' || p + nlen == e)) {
+			p += nlen + (p[nlen] == '=');
+			for (o = 0; p < e; p++) {
+				if (o + 1 >= outlen)
+					return -1;
+				if (*p == '%') {
+					if (e - p < 3)
+						return -1;
+					if ((hi = hexval(p[1])) < 0 ||
+					    (lo = hexval(p[2])) < 0)
+						return -1;
+					out[o++] = (char)(hi << 4 | lo);
+					p += 2;
+				} else if (*p == '+')
+					out[o++] = ' ';
+				else
+					out[o++] = *p;
+			}
+			out[o] = '\0';
+			return memchr(out, '\0', o) ? -1 : 1;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * Responses: the one api_err -> HTTP mapping, the uniform error body, and
+ * the one writer that renders status, headers and body in a single write.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "fcgi-auth.h"
+
+static const struct {
+	int		 status;	/* HTTP status */
+	const char	*code;		/* stable machine code */
+	const char	*message;	/* default human message */
+} errs[ERR__MAX] = {
+	[ERR_INVALID_JSON] = { 400, "invalid_json",
+	    "Request body must be a JSON object" },
+	[ERR_INVALID_REQUEST] = { 400, "invalid_request", "Invalid request" },
+	[ERR_UNSUPPORTED_MEDIA] = { 415, "unsupported_media_type",
+	    "Content-Type must be application/json" },
+	[ERR_PAYLOAD_TOO_LARGE] = { 413, "payload_too_large",
+	    "Request body too large" },
+	[ERR_NOT_FOUND] = { 404, "not_found", "Not found" },
+	[ERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed",
+	    "Method not allowed" },
+	[ERR_INVALID_CREDENTIALS] = { 401, "invalid_credentials",
+	    "Invalid username or password" },
+	[ERR_INVALID_TOKEN] = { 401, "invalid_token",
+	    "Missing, invalid or expired token" },
+	[ERR_INVALID_GRANT] = { 401, "invalid_grant",
+	    "Invalid or expired refresh token" },
+	[ERR_FORBIDDEN] = { 403, "forbidden", "Forbidden" },
+	[ERR_EMAIL_NOT_VERIFIED] = { 403, "email_not_verified",
+	    "Email address not verified" },
+	[ERR_USERNAME_TAKEN] = { 409, "username_taken",
+	    "Username is already taken" },
+	[ERR_EMAIL_TAKEN] = { 409, "email_taken",
+	    "Email is already registered" },
+	[ERR_WEAK_PASSWORD] = { 400, "weak_password", "Password too weak" },
+	[ERR_RATE_LIMITED] = { 429, "rate_limited",
+	    "Too many requests, try again later" },
+	[ERR_SERVICE_UNAVAILABLE] = { 503, "service_unavailable",
+	    "Service temporarily unavailable" },
+	[ERR_INTERNAL] = { 500, "internal_error", "Internal error" },
+	[ERR_NOT_IMPLEMENTED] = { 501, "not_implemented",
+	    "Not implemented yet" },
+};
+
+int
+resp_status(enum api_err e)
+{
+	return errs[e].status;
+}
+
+const char *
+resp_code(enum api_err e)
+{
+	return errs[e].code;
+}
+
+void
+resp_header(struct req *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	if (r->nhdrs >= sizeof(r->hdrs) / sizeof(r->hdrs[0]))
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) == -1)
+		line = NULL;
+	va_end(ap);
+	if (line == NULL)
+		return;
+	/* A header value never carries a line break. */
+	if (strpbrk(line, "\r\n") != NULL) {
+		free(line);
+		return;
+	}
+	r->hdrs[r->nhdrs++].line = line;
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+/* Render the CGI response (headers + body); returns its length. */
+size_t
+resp_render(struct req *r, const char *body, size_t bodylen, char **out)
+{
+	size_t cap = 512 + bodylen, n = 0, i;
+	char *buf;
+	int k;
+
+	for (i = 0; i < r->nhdrs; i++)
+		cap += strlen(r->hdrs[i].line) + 2;
+	if ((buf = malloc(cap)) == NULL) {
+		*out = NULL;
+		return 0;
+	}
+	k = snprintf(buf, cap, "Status: %d %s\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n%s",
+	    r->status, reason(r->status), bodylen, r->reqid,
+	    r->no_store ? "Cache-Control: no-store\r\nPragma: no-cache\r\n" :
+	    "");
+	n = (size_t)k;
+	for (i = 0; i < r->nhdrs; i++) {
+		k = snprintf(buf + n, cap - n, "%s\r\n", r->hdrs[i].line);
+		n += (size_t)k;
+	}
+	memcpy(buf + n, "\r\n", 2);
+	n += 2;
+	memcpy(buf + n, body, bodylen);
+	n += bodylen;
+	*out = buf;
+	return n;
+}
+
+static void
+write_out(struct req *r, const char *body, size_t len)
+{
+	char *buf;
+	size_t n;
+
+	n = resp_render(r, body, len, &buf);
+	if (buf == NULL)
+		return;
+	if (r->fcgx != NULL && r->method != M_HEAD)
+		FCGX_PutStr(buf, (int)n, r->fcgx->out);
+	else if (r->fcgx != NULL)
+		FCGX_PutStr(buf, (int)(n - len), r->fcgx->out);
+	free(buf);
+}
+
+/* Write a JSON response; takes ownership of body. */
+void
+resp_json(struct req *r, int status, struct json_object *body)
+{
+	const char *s;
+	size_t len;
+
+	if (r->status != 0) {
+		json_object_put(body);
+		return;
+	}
+	if (body == NULL) {
+		r->status = 500;
+		write_out(r, "{\"error\":\"internal_error\","
+		    "\"message\":\"Internal error\"}", 52);
+		return;
+	}
+	r->status = status;
+	s = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	write_out(r, s, len);
+	json_object_put(body);
+}
+
+void
+resp_error_extra(struct req *r, enum api_err e, const char *message,
+    struct json_object *extra)
+{
+	struct json_object *o;
+
+	if ((o = json_object_new_object()) == NULL) {
+		json_object_put(extra);
+		resp_json(r, errs[e].status, NULL);
+		return;
+	}
+	json_object_object_add(o, "error",
+	    json_object_new_string(errs[e].code));
+	json_object_object_add(o, "message",
+	    json_object_new_string(message ? message : errs[e].message));
+	if (extra != NULL) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(extra);
+	}
+	if (errs[e].status == 401) {
+		if (e == ERR_INVALID_TOKEN &&
+		    (r->authorization != NULL || r->body_len > 0))
+			resp_header(r, "WWW-Authenticate: Bearer "
+			    "error=\"invalid_token\"");
+		else
+			resp_header(r, "WWW-Authenticate: Bearer");
+	}
+	resp_json(r, errs[e].status, o);
+}
+
+void
+resp_error(struct req *r, enum api_err e, const char *message)
+{
+	resp_error_extra(r, e, message, NULL);
+}

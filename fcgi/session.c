@@ -1,0 +1,337 @@
+/*
+ * Sessions: Postgres is the truth, Redis mirrors it. The mirror key
+ * fa:s:<sid> holds the user id while the session is active, or "-" (a
+ * tombstone) once it is revoked. A miss falls back to Postgres and
+ * re-fills with SET NX, so a refill can never overwrite a tombstone
+ * written by a concurrent revocation.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "fcgi-auth.h"
+
+void
+session_mirror_set(const char *sid, const char *uid, long long exp)
+{
+	redisReply *rep;
+
+	if (exp <= (long long)time(NULL))
+		return;
+	/*
+	 * NX: never overwrite a tombstone a concurrent revocation wrote;
+	 * then extend the expiry of an existing entry (GT never shortens).
+	 */
+	rep = cache_cmd("SET fa:s:%s %s EXAT %lld NX", sid, uid, exp);
+	if (rep != NULL && rep->type == REDIS_REPLY_NIL) {
+		freeReplyObject(rep);
+		rep = cache_cmd("EXPIREAT fa:s:%s %lld GT", sid, exp);
+	}
+	freeReplyObject(rep);
+}
+
+static void
+mirror_refill(const char *sid, const char *uid, long long exp)
+{
+	redisReply *rep;
+
+	if (exp <= (long long)time(NULL))
+		return;
+	rep = cache_cmd("SET fa:s:%s %s EXAT %lld NX", sid, uid, exp);
+	freeReplyObject(rep);
+}
+
+void
+session_mirror_revoke(const char *sid, long long abs_exp)
+{
+	redisReply *rep;
+
+	if (abs_exp <= (long long)time(NULL))
+		abs_exp = (long long)time(NULL) + 60;
+	rep = cache_cmd("SET fa:s:%s - EXAT %lld", sid, abs_exp);
+	if (rep == NULL)
+		log_warn("redis: tombstone for a revoked session not written");
+	freeReplyObject(rep);
+}
+
+/* Revoke the sessions in a RETURNING id, abs_exp result in the mirror. */
+void
+session_mirror_revoke_rows(struct pg_result *res)
+{
+	int i;
+
+	for (i = 0; res != NULL && i < PQntuples(res); i++)
+		session_mirror_revoke(PQgetvalue(res, i, 0),
+		    atoll(PQgetvalue(res, i, 1)));
+}
+
+/* Is session sid active and owned by uid? Redis first, then Postgres. */
+enum sess_state
+session_check(const char *sid, const char *uid)
+{
+	const char *p[1] = { sid };
+	redisReply *rep;
+	PGresult *res;
+	enum sess_state st;
+	long long idle, abs;
+
+	rep = cache_cmd("GET fa:s:%s", sid);
+	if (rep != NULL && rep->type == REDIS_REPLY_STRING) {
+		st = strlen(uid) == rep->len &&
+		    crypto_ct_equal(rep->str, uid, rep->len) ? SESS_ACTIVE :
+		    SESS_INACTIVE;
+		freeReplyObject(rep);
+		return st;
+	}
+	freeReplyObject(rep);
+	if ((res = db_exec(Q_SESSION_ACTIVE, 1, p)) == NULL)
+		return SESS_UNAVAILABLE;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), uid) != 0) {
+		PQclear(res);
+		return SESS_INACTIVE;
+	}
+	idle = atoll(PQgetvalue(res, 0, 1));
+	abs = atoll(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	mirror_refill(sid, uid, idle < abs ? idle : abs);
+	return SESS_ACTIVE;
+}
+
+static void
+fill_auth(struct req *r, struct json_object *claims)
+{
+	struct json_object *v;
+
+	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s",
+	    json_object_get_string(json_object_object_get(claims, "sub")));
+	snprintf(r->auth.sid, sizeof(r->auth.sid), "%s",
+	    json_object_get_string(json_object_object_get(claims, "sid")));
+	snprintf(r->auth.jti, sizeof(r->auth.jti), "%s",
+	    json_object_get_string(json_object_object_get(claims, "jti")));
+	if (json_object_object_get_ex(claims, "email", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(r->auth.email, sizeof(r->auth.email), "%s",
+		    json_object_get_string(v));
+	r->auth.iat = json_object_get_int64(json_object_object_get(claims,
+	    "iat"));
+	r->auth.exp = json_object_get_int64(json_object_object_get(claims,
+	    "exp"));
+	r->auth.claims = claims;
+	r->authed = 1;
+}
+
+/*
+ * Verify a token (from a header or a body) and its session. Returns 0 and
+ * fills r->auth, or -1 with *err set (ERR_INVALID_TOKEN or 503).
+ */
+int
+auth_token(struct req *r, const char *tok, size_t len, enum api_err *err)
+{
+	struct json_object *claims;
+	const char *sid, *uid;
+
+	if (jwt_verify(tok, len, (long long)time(NULL), &claims) == -1) {
+		*err = ERR_INVALID_TOKEN;
+		return -1;
+	}
+	sid = json_object_get_string(json_object_object_get(claims, "sid"));
+	uid = json_object_get_string(json_object_object_get(claims, "sub"));
+	switch (session_check(sid, uid)) {
+	case SESS_ACTIVE:
+		fill_auth(r, claims);
+		return 0;
+	case SESS_INACTIVE:
+		*err = ERR_INVALID_TOKEN;
+		break;
+	case SESS_UNAVAILABLE:
+		*err = ERR_SERVICE_UNAVAILABLE;
+		break;
+	}
+	json_object_put(claims);
+	return -1;
+}
+
+int
+auth_bearer(struct req *r)
+{
+	enum api_err err;
+	const char *tok;
+	size_t len;
+
+	if (r->authorization == NULL) {
+		resp_error(r, ERR_INVALID_TOKEN, "Missing bearer token");
+		return -1;
+	}
+	if (req_bearer(r->authorization, &tok, &len) == -1) {
+		resp_error(r, ERR_INVALID_TOKEN, "Malformed Authorization "
+		    "header");
+		return -1;
+	}
+	if (auth_token(r, tok, len, &err) == -1) {
+		resp_error(r, err, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Session cookies: both sid and refresh must be present, the refresh
+ * token must be the session's current one, and the session active.
+ */
+int
+auth_cookies(struct req *r)
+{
+	char sid[UUID_LEN + 2], rt[TOKEN_B64_LEN + 2], hash[65];
+	const char *p[1];
+	PGresult *res = NULL;
+	int ok = 0;
+
+	if (req_cookie(r->cookie, "sid", sid, sizeof(sid)) != 1 ||
+	    req_cookie(r->cookie, "refresh", rt, sizeof(rt)) != 1 ||
+	    !valid_uuid(sid) || strlen(rt) != TOKEN_B64_LEN) {
+		resp_error(r, ERR_INVALID_TOKEN, "Missing or invalid session "
+		    "cookies");
+		return -1;
+	}
+	crypto_sha256_hex(rt, strlen(rt), hash);
+	crypto_wipe(rt, sizeof(rt));
+	p[0] = hash;
+	if ((res = db_exec(Q_RT_LOOKUP, 1, p)) == NULL) {
+		resp_error(r, db_down() ? ERR_SERVICE_UNAVAILABLE :
+		    ERR_INTERNAL, NULL);
+		return -1;
+	}
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 3), "f") == 0 &&
+	    crypto_ct_equal(PQgetvalue(res, 0, 1), sid, UUID_LEN))
+		ok = 1;
+	PQclear(res);
+	res = NULL;
+	if (ok) {
+		p[0] = sid;
+		if ((res = db_exec(Q_SESSION_ACTIVE, 1, p)) == NULL) {
+			resp_error(r, db_down() ? ERR_SERVICE_UNAVAILABLE :
+			    ERR_INTERNAL, NULL);
+			return -1;
+		}
+		ok = PQntuples(res) == 1;
+	}
+	if (!ok) {
+		PQclear(res);
+		resp_error(r, ERR_INVALID_TOKEN, "Missing or invalid session "
+		    "cookies");
+		return -1;
+	}
+	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s", PQgetvalue(res, 0, 0));
+	snprintf(r->auth.sid, sizeof(r->auth.sid), "%.36s", sid);
+	snprintf(r->auth.email, sizeof(r->auth.email), "%s",
+	    PQgetvalue(res, 0, 3));
+	PQclear(res);
+	r->auth.via_cookie = 1;
+	r->authed = 1;
+	return 0;
+}
+
+/* Set (max_age > 0) or clear (max_age == 0) the session cookies. */
+void
+session_cookies(struct req *r, const char *sid, const char *refresh,
+    long long max_age)
+{
+	const char *attrs = cfg.dev ? "; Path=/api/v1; HttpOnly; "
+	    "SameSite=Strict" : "; Path=/api/v1; HttpOnly; SameSite=Strict; "
+	    "Secure";
+
+	resp_header(r, "Set-Cookie: sid=%s; Max-Age=%lld%s", max_age ? sid : "",
+	    max_age, attrs);
+	resp_header(r, "Set-Cookie: refresh=%s; Max-Age=%lld%s",
+	    max_age ? refresh : "", max_age, attrs);
+}
+
+/* A refresh token's successor: HMAC-SHA256(token, salt), base64url. */
+void
+session_successor(const char *token, const char *salt,
+    char out[TOKEN_B64_LEN + 1])
+{
+	unsigned char md[32];
+
+	crypto_hmac_sha256(token, strlen(token), salt, strlen(salt), md);
+	b64url_encode(md, sizeof(md), out, TOKEN_B64_LEN + 1);
+	crypto_wipe(md, sizeof(md));
+}
+
+int
+session_new_salt(char out[65])
+{
+	unsigned char raw[32];
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	if (crypto_random(raw, sizeof(raw)) == -1)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
+/*
+ * Inside the caller's transaction: create a session and its first refresh
+ * token, and revoke the oldest sessions beyond the per-user limit.
+ * Fills s (the caller commits, then mirrors and answers).
+ */
+int
+session_create(struct req *r, const char *uid, struct new_session *s)
+{
+	char idle[24], abs[24], hash[65], salt[65], lim[24];
+	unsigned char raw[TOKEN_BYTES];
+	const char *p[6];
+	PGresult *res;
+	long long now = (long long)time(NULL);
+
+	memset(s, 0, sizeof(*s));
+	if (crypto_uuid(s->sid) == -1 || crypto_token(s->refresh, raw) == -1 ||
+	    session_new_salt(salt) == -1)
+		return -1;
+	crypto_wipe(raw, sizeof(raw));
+	s->abs_exp = now + cfg.session_max_ttl;
+	s->idle_exp = now + cfg.refresh_ttl;
+	if (s->idle_exp > s->abs_exp)
+		s->idle_exp = s->abs_exp;
+	snprintf(idle, sizeof(idle), "%lld", s->idle_exp);
+	snprintf(abs, sizeof(abs), "%lld", s->abs_exp);
+	p[0] = s->sid;
+	p[1] = uid;
+	p[2] = idle;
+	p[3] = abs;
+	p[4] = r->remote_addr;
+	p[5] = r->user_agent;
+	if ((res = db_exec(Q_SESSION_INSERT, 6, p)) == NULL)
+		return -1;
+	PQclear(res);
+	crypto_sha256_hex(s->refresh, strlen(s->refresh), hash);
+	p[0] = s->sid;
+	p[1] = hash;
+	p[2] = salt;
+	if ((res = db_exec(Q_RT_INSERT, 3, p)) == NULL)
+		return -1;
+	PQclear(res);
+	snprintf(lim, sizeof(lim), "%ld", cfg.max_sessions);
+	p[0] = uid;
+	p[1] = lim;
+	if ((s->trimmed = db_exec(Q_SESSION_TRIM, 2, p)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+session_free(struct new_session *s)
+{
+	PQclear(s->trimmed);
+	crypto_wipe(s->refresh, sizeof(s->refresh));
+	s->trimmed = NULL;
+}

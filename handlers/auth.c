@@ -1,0 +1,658 @@
+/*
+ * Accounts and tokens: register, login, refresh, verify, me, password
+ * change, logout, logout-all.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "fcgi-auth.h"
+
+static const char *const login_names[] = { "username", "email", "user",
+	"account", NULL };
+static const char *const password_names[] = { "password", "psw", NULL };
+
+/* The body of a login or refresh answer; refresh may be NULL. */
+static struct json_object *
+token_body(struct req *r, const char *uid, const char *sid, const char *email,
+    const char *refresh, long long refresh_exp)
+{
+	struct json_object *o;
+	char jti[UUID_LEN + 1], *at;
+	long long now = (long long)time(NULL);
+
+	if ((at = jwt_issue(uid, sid, email, now, jti)) == NULL)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "access_token", json_object_new_string(at));
+	json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(o, "expires_in",
+	    json_object_new_int64(cfg.access_ttl));
+	json_object_object_add(o, "access_token_expires_in",
+	    json_object_new_int64(cfg.access_ttl));
+	if (refresh != NULL) {
+		json_object_object_add(o, "refresh_token",
+		    json_object_new_string(refresh));
+		json_object_object_add(o, "refresh_expires_in",
+		    json_object_new_int64(refresh_exp - now));
+		json_object_object_add(o, "refresh_token_expires_in",
+		    json_object_new_int64(refresh_exp - now));
+	}
+	json_object_object_add(o, "session_id", json_object_new_string(sid));
+	json_object_object_add(o, "user_id", json_object_new_string(uid));
+	crypto_wipe(at, strlen(at));
+	free(at);
+	r->no_store = 1;
+	return o;
+}
+
+/* Seed 004 registers with an email only: derive a free-form username. */
+static int
+derive_username(const char *email, char out[33])
+{
+	unsigned char rnd[3];
+	size_t n = 0;
+	const char *p;
+
+	for (p = email; *p && *p != '@' && n < 24; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
+		    *p == '-')
+			out[n++] = *p;
+	if (n == 0)
+		out[n++] = 'u';
+	if (crypto_random(rnd, sizeof(rnd)) == -1)
+		return -1;
+	snprintf(out + n, 33 - n, "-%02x%02x%02x", rnd[0], rnd[1], rnd[2]);
+	return 0;
+}
+
+void
+handle_register(struct req *r)
+{
+	const char *username = NULL, *email = NULL, *pw = NULL, *dn = NULL;
+	const char *why, *p[4];
+	char derived[33];
+	struct json_object *o;
+	PGresult *res = NULL;
+	const char *names_email[] = { "email", "account", NULL };
+	char *hash = NULL;
+
+	if (r->json == NULL) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if (json_str(r, "username", 64, &username) == JF_BAD ||
+	    json_str_any(r, names_email, 320, &email, NULL) == JF_BAD ||
+	    json_str_any(r, password_names, 1024, &pw, NULL) == JF_BAD ||
+	    json_str(r, "display_name", 256, &dn) == JF_BAD)
+		return;
+	if (email == NULL) {
+		resp_field_error(r, "email", "Field 'email' is required");
+		return;
+	}
+	if (!valid_email(email)) {
+		resp_field_error(r, "email", "Field 'email' is not a valid "
+		    "email address");
+		return;
+	}
+	if (pw == NULL) {
+		resp_field_error(r, "password", "Field 'password' is required");
+		return;
+	}
+	if (username == NULL) {
+		if (derive_username(email, derived) == -1) {
+			resp_error(r, ERR_INTERNAL, NULL);
+			return;
+		}
+		username = derived;
+	}
+	if (!valid_username(username)) {
+		resp_field_error(r, "username", "Field 'username' must be 3-32 "
+		    "of A-Z a-z 0-9 _ . -");
+		return;
+	}
+	if (dn != NULL && utf8_chars(dn) > 64) {
+		resp_field_error(r, "display_name", "Field 'display_name' is "
+		    "too long (at most 64 characters)");
+		return;
+	}
+	if (pw_check_rules(pw, username, email, &why) == -1) {
+		resp_error(r, ERR_WEAK_PASSWORD, why);
+		return;
+	}
+	if ((hash = pw_hash(pw)) == NULL) {
+		resp_error(r, ERR_INTERNAL, NULL);
+		return;
+	}
+	p[0] = username;
+	p[1] = email;
+	p[2] = hash;
+	p[3] = dn ? dn : "";
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	if ((res = db_exec(Q_USER_INSERT, 4, p)) == NULL) {
+		const char *c = db_constraint();
+
+		if (strcmp(db_sqlstate(), "23505") == 0) {
+			db_rollback();
+			resp_error(r, strcmp(c, "users_email_key") == 0 ?
+			    ERR_EMAIL_TAKEN : ERR_USERNAME_TAKEN, NULL);
+		} else
+			resp_db_error(r);
+		goto out;
+	}
+	db_audit(r, PQgetvalue(res, 0, 0), "register", "success");
+	if (db_commit() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string("registered"));
+	json_object_object_add(o, "user_id",
+	    json_object_new_string(PQgetvalue(res, 0, 0)));
+	json_object_object_add(o, "username", json_object_new_string(username));
+	resp_json(r, 201, o);
+out:
+	PQclear(res);
+	if (hash != NULL) {
+		crypto_wipe(hash, strlen(hash));
+		free(hash);
+	}
+}
+
+/* Columns of USER_COLS. */
+enum { U_ID, U_USERNAME, U_EMAIL, U_DISPLAY, U_AVATAR, U_VERIFIED, U_CREATED,
+	U_ROLE, U_HASH };
+
+void
+handle_login(struct req *r)
+{
+	const char *ident = NULL, *pw = NULL, *p[2];
+	struct new_session s = { 0 };
+	PGresult *res = NULL;
+	char *rehash = NULL;
+	const char *uid;
+
+	if (r->json == NULL) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if (json_str_any(r, login_names, 320, &ident, NULL) == JF_BAD ||
+	    json_str_any(r, password_names, 1024, &pw, NULL) == JF_BAD)
+		return;
+	if (ident == NULL || *ident == '\0') {
+		resp_field_error(r, "username", "Field 'username' or 'email' is "
+		    "required");
+		return;
+	}
+	if (pw == NULL) {
+		resp_field_error(r, "password", "Field 'password' is required");
+		return;
+	}
+	p[0] = ident;
+	if ((res = db_exec(Q_USER_BY_LOGIN, 1, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		pw_dummy_verify(pw);
+		log_info("login: unknown account");
+		db_audit(r, NULL, "login", "unknown_user");
+		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
+		goto out;
+	}
+	uid = PQgetvalue(res, 0, U_ID);
+	if (strlen(pw) > 1024 || !pw_verify(pw, PQgetvalue(res, 0, U_HASH))) {
+		log_info("login: wrong password for %s", uid);
+		db_audit(r, uid, "login", "wrong_password");
+		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
+		goto out;
+	}
+	if (cfg.require_verified_email &&
+	    strcmp(PQgetvalue(res, 0, U_VERIFIED), "t") != 0) {
+		db_audit(r, uid, "login", "email_not_verified");
+		resp_error(r, ERR_EMAIL_NOT_VERIFIED, NULL);
+		goto out;
+	}
+	if (pw_needs_rehash(PQgetvalue(res, 0, U_HASH)))
+		rehash = pw_hash(pw);
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	if (rehash != NULL) {
+		PGresult *u;
+
+		p[0] = uid;
+		p[1] = rehash;
+		if ((u = db_exec(Q_USER_SET_HASH, 2, p)) == NULL) {
+			resp_db_error(r);
+			goto out;
+		}
+		PQclear(u);
+	}
+	if (session_create(r, uid, &s) == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	db_audit(r, uid, "login", "success");
+	if (db_commit() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	session_mirror_set(s.sid, uid, s.idle_exp);
+	session_mirror_revoke_rows(s.trimmed);
+	session_cookies(r, s.sid, s.refresh, cfg.refresh_ttl);
+	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s", uid);
+	r->authed = 1;
+	resp_json(r, 200, token_body(r, uid, s.sid,
+	    PQgetvalue(res, 0, U_EMAIL), s.refresh, s.idle_exp));
+out:
+	session_free(&s);
+	PQclear(res);
+	if (rehash != NULL) {
+		crypto_wipe(rehash, strlen(rehash));
+		free(rehash);
+	}
+}
+
+/* Seed 002: a valid Bearer token alone extends its session. */
+static void
+refresh_by_bearer(struct req *r)
+{
+	char exp[24];
+	const char *p[2];
+	PGresult *res;
+	struct json_object *o;
+	long long idle;
+
+	if (auth_bearer(r) == -1)
+		return;
+	snprintf(exp, sizeof(exp), "%lld", (long long)time(NULL) +
+	    cfg.refresh_ttl);
+	p[0] = r->auth.sid;
+	p[1] = exp;
+	if ((res = db_exec(Q_SESSION_TOUCH, 2, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_error(r, ERR_INVALID_TOKEN, NULL);
+		return;
+	}
+	idle = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	db_audit(r, r->auth.uid, "refresh", "extended");
+	session_mirror_set(r->auth.sid, r->auth.uid, idle);
+	o = token_body(r, r->auth.uid, r->auth.sid, r->auth.email, NULL, 0);
+	if (o != NULL)
+		json_object_object_add(o, "session_expires_in",
+		    json_object_new_int64(idle - (long long)time(NULL)));
+	resp_json(r, 200, o);
+}
+
+enum { RT_ID, RT_SESSION, RT_SALT, RT_ROTATED, RT_AGE, RT_SUCCESSOR };
+#define GRACE	10.0	/* seconds a just-rotated token still gets its successor */
+
+void
+handle_refresh(struct req *r)
+{
+	char token[TOKEN_B64_LEN + 2], csid[UUID_LEN + 2], hash[65];
+	char succ[TOKEN_B64_LEN + 1], salt[65], exp[24];
+	const char *body_tok = NULL, *p[3];
+	PGresult *rt = NULL, *ses = NULL, *q = NULL;
+	int from_cookie = 0, ok;
+	long long idle;
+	char uid[UUID_LEN + 1], sid[UUID_LEN + 1], email[256];
+
+	token[0] = csid[0] = '\0';
+	if (json_str(r, "refresh_token", 512, &body_tok) == JF_BAD)
+		return;
+	if (body_tok != NULL) {
+		snprintf(token, sizeof(token), "%s", body_tok);
+		if (strlen(body_tok) != TOKEN_B64_LEN)
+			token[0] = '\0';
+	} else if (r->cookie != NULL &&
+	    req_cookie(r->cookie, "refresh", token, sizeof(token)) == 1) {
+		from_cookie = 1;
+		if (req_cookie(r->cookie, "sid", csid, sizeof(csid)) != 1 ||
+		    !valid_uuid(csid))
+			token[0] = '\0';
+	} else if (r->authorization != NULL) {
+		refresh_by_bearer(r);
+		return;
+	} else {
+		resp_error(r, ERR_INVALID_GRANT, "A refresh token is required");
+		return;
+	}
+	if (strlen(token) != TOKEN_B64_LEN) {
+		db_audit(r, NULL, "refresh", "invalid");
+		resp_error(r, ERR_INVALID_GRANT, NULL);
+		goto out;
+	}
+	crypto_sha256_hex(token, strlen(token), hash);
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	p[0] = hash;
+	if ((rt = db_exec(Q_RT_LOOKUP, 1, p)) == NULL) {
+		resp_db_error(r);
+		goto out;
+	}
+	if (PQntuples(rt) != 1 || (from_cookie &&
+	    !crypto_ct_equal(PQgetvalue(rt, 0, RT_SESSION), csid, UUID_LEN))) {
+		db_rollback();
+		db_audit(r, NULL, "refresh", "unknown");
+		resp_error(r, ERR_INVALID_GRANT, NULL);
+		goto out;
+	}
+	snprintf(sid, sizeof(sid), "%s", PQgetvalue(rt, 0, RT_SESSION));
+	p[0] = sid;
+	if ((ses = db_exec(Q_SESSION_ACTIVE, 1, p)) == NULL) {
+		resp_db_error(r);
+		goto out;
+	}
+	if (PQntuples(ses) != 1) {
+		db_rollback();
+		db_audit(r, NULL, "refresh", "session_inactive");
+		resp_error(r, ERR_INVALID_GRANT, NULL);
+		goto out;
+	}
+	snprintf(uid, sizeof(uid), "%s", PQgetvalue(ses, 0, 0));
+	snprintf(email, sizeof(email), "%s", PQgetvalue(ses, 0, 3));
+	session_successor(token, PQgetvalue(rt, 0, RT_SALT), succ);
+	if (strcmp(PQgetvalue(rt, 0, RT_ROTATED), "f") == 0) {
+		/* The current token: rotate it. */
+		if (session_new_salt(salt) == -1) {
+			resp_db_error(r);
+			goto out;
+		}
+		crypto_sha256_hex(succ, strlen(succ), hash);
+		p[0] = sid;
+		p[1] = hash;
+		p[2] = salt;
+		if ((q = db_exec(Q_RT_INSERT, 3, p)) == NULL) {
+			resp_db_error(r);
+			goto out;
+		}
+		p[0] = PQgetvalue(rt, 0, RT_ID);
+		p[1] = PQgetvalue(q, 0, 0);
+		PGresult *u = db_exec(Q_RT_ROTATE, 2, p);
+		if (u == NULL) {
+			resp_db_error(r);
+			goto out;
+		}
+		PQclear(u);
+	} else {
+		/*
+		 * Already rotated. The immediately previous token within the
+		 * grace window gets the same successor; anything else is
+		 * reuse of a stolen token: revoke the session.
+		 */
+		ok = 0;
+		if (atof(PQgetvalue(rt, 0, RT_AGE)) <= GRACE &&
+		    !PQgetisnull(rt, 0, RT_SUCCESSOR)) {
+			p[0] = PQgetvalue(rt, 0, RT_SUCCESSOR);
+			if ((q = db_exec(Q_RT_SUCCESSOR, 1, p)) == NULL) {
+				resp_db_error(r);
+				goto out;
+			}
+			ok = PQntuples(q) == 1 &&
+			    strcmp(PQgetvalue(q, 0, 0), "t") == 0;
+		}
+		if (!ok) {
+			PGresult *v;
+
+			p[0] = sid;
+			p[1] = "refresh_reuse";
+			if ((v = db_exec(Q_SESSION_REVOKE, 2, p)) == NULL) {
+				resp_db_error(r);
+				goto out;
+			}
+			db_audit(r, uid, "refresh", "reuse_detected");
+			if (db_commit() == -1) {
+				PQclear(v);
+				resp_db_error(r);
+				goto out;
+			}
+			if (PQntuples(v) == 1)
+				session_mirror_revoke(sid,
+				    atoll(PQgetvalue(v, 0, 1)));
+			PQclear(v);
+			log_warn("refresh: reuse of a rotated token, session "
+			    "%s revoked", sid);
+			if (from_cookie)
+				session_cookies(r, "", "", 0);
+			resp_error(r, ERR_INVALID_GRANT, "Refresh token reuse "
+			    "detected; the session has been revoked");
+			goto out;
+		}
+	}
+	snprintf(exp, sizeof(exp), "%lld", (long long)time(NULL) +
+	    cfg.refresh_ttl);
+	p[0] = sid;
+	p[1] = exp;
+	PQclear(q);
+	if ((q = db_exec(Q_SESSION_TOUCH, 2, p)) == NULL || PQntuples(q) != 1) {
+		if (q == NULL)
+			resp_db_error(r);
+		else {
+			db_rollback();
+			resp_error(r, ERR_INVALID_GRANT, NULL);
+		}
+		goto out;
+	}
+	idle = atoll(PQgetvalue(q, 0, 0));
+	db_audit(r, uid, "refresh", "success");
+	if (db_commit() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	session_mirror_set(sid, uid, idle);
+	session_cookies(r, sid, succ, cfg.refresh_ttl);
+	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s", uid);
+	r->authed = 1;
+	resp_json(r, 200, token_body(r, uid, sid, email, succ, idle));
+out:
+	crypto_wipe(token, sizeof(token));
+	crypto_wipe(succ, sizeof(succ));
+	PQclear(rt);
+	PQclear(ses);
+	PQclear(q);
+}
+
+void
+handle_verify(struct req *r)
+{
+	const char *tok = NULL;
+	struct json_object *o, *x;
+	enum api_err err;
+
+	if (r->json == NULL) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if (json_str(r, "token", 8192, &tok) == JF_BAD)
+		return;
+	if (tok == NULL) {
+		resp_field_error(r, "token", "Field 'token' is required");
+		return;
+	}
+	if (auth_token(r, tok, strlen(tok), &err) == -1) {
+		if (err != ERR_INVALID_TOKEN) {
+			resp_error(r, err, NULL);
+			return;
+		}
+		x = json_object_new_object();
+		json_object_object_add(x, "active", json_object_new_boolean(0));
+		resp_error_extra(r, ERR_INVALID_TOKEN, "Token is invalid, "
+		    "expired or revoked", x);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "active", json_object_new_boolean(1));
+	json_object_object_add(o, "token", json_object_get(r->auth.claims));
+	resp_json(r, 200, o);
+}
+
+void
+handle_me(struct req *r)
+{
+	struct json_object *o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "uid", json_object_new_string(r->auth.uid));
+	json_object_object_add(o, "sid", json_object_new_string(r->auth.sid));
+	json_object_object_add(o, "jti", json_object_new_string(r->auth.jti));
+	json_object_object_add(o, "email", json_object_new_string(r->auth.email));
+	json_object_object_add(o, "iat", json_object_new_int64(r->auth.iat));
+	json_object_object_add(o, "exp", json_object_new_int64(r->auth.exp));
+	json_object_object_add(o, "claims", json_object_get(r->auth.claims));
+	resp_json(r, 200, o);
+}
+
+void
+handle_password_change(struct req *r)
+{
+	const char *cur = NULL, *nw = NULL, *why, *p[3];
+	PGresult *u = NULL, *rev = NULL, *q;
+	struct json_object *o;
+	char *hash = NULL;
+
+	if (r->json == NULL) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if (json_str(r, "current_password", 1024, &cur) == JF_BAD ||
+	    json_str(r, "new_password", 1024, &nw) == JF_BAD)
+		return;
+	if (cur == NULL || nw == NULL) {
+		resp_field_error(r, cur == NULL ? "current_password" :
+		    "new_password", cur == NULL ? "Field 'current_password' is "
+		    "required" : "Field 'new_password' is required");
+		return;
+	}
+	p[0] = r->auth.uid;
+	if ((u = db_exec(Q_USER_BY_ID, 1, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	if (PQntuples(u) != 1 || !pw_verify(cur, PQgetvalue(u, 0, U_HASH))) {
+		db_audit(r, r->auth.uid, "password_change", "wrong_password");
+		resp_error(r, ERR_INVALID_CREDENTIALS, "Current password is "
+		    "incorrect");
+		goto out;
+	}
+	if (pw_check_rules(nw, PQgetvalue(u, 0, U_USERNAME),
+	    PQgetvalue(u, 0, U_EMAIL), &why) == -1) {
+		resp_error(r, ERR_WEAK_PASSWORD, why);
+		goto out;
+	}
+	if ((hash = pw_hash(nw)) == NULL) {
+		resp_error(r, ERR_INTERNAL, NULL);
+		goto out;
+	}
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	p[0] = r->auth.uid;
+	p[1] = hash;
+	if ((q = db_exec(Q_USER_SET_HASH, 2, p)) == NULL) {
+		resp_db_error(r);
+		goto out;
+	}
+	PQclear(q);
+	p[1] = "password_change";
+	p[2] = r->auth.sid;
+	if ((rev = db_exec(Q_SESSION_REVOKE_OTHERS, 3, p)) == NULL) {
+		resp_db_error(r);
+		goto out;
+	}
+	db_audit(r, r->auth.uid, "password_change", "success");
+	if (db_commit() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	session_mirror_revoke_rows(rev);
+	o = json_object_new_object();
+	json_object_object_add(o, "message",
+	    json_object_new_string("password changed"));
+	json_object_object_add(o, "revoked",
+	    json_object_new_int(PQntuples(rev)));
+	resp_json(r, 200, o);
+out:
+	PQclear(u);
+	PQclear(rev);
+	if (hash != NULL) {
+		crypto_wipe(hash, strlen(hash));
+		free(hash);
+	}
+}
+
+void
+handle_logout(struct req *r)
+{
+	const char *p[2] = { r->auth.sid, "logout" };
+	struct json_object *o;
+	PGresult *res;
+
+	if ((res = db_exec(Q_SESSION_REVOKE, 2, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	if (PQntuples(res) == 1)
+		session_mirror_revoke(r->auth.sid, atoll(PQgetvalue(res, 0, 1)));
+	PQclear(res);
+	db_audit(r, r->auth.uid, "logout", "success");
+	if (r->auth.via_cookie)
+		session_cookies(r, "", "", 0);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "message",
+	    json_object_new_string("logout successful"));
+	resp_json(r, 200, o);
+}
+
+void
+handle_logout_all(struct req *r)
+{
+	const char *p[2] = { r->auth.uid, "logout_all" };
+	struct json_object *o;
+	PGresult *res;
+	int n;
+
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		return;
+	}
+	if ((res = db_exec(Q_SESSION_REVOKE_USER, 2, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	db_audit(r, r->auth.uid, "logout_all", "success");
+	if (db_commit() == -1) {
+		PQclear(res);
+		resp_db_error(r);
+		return;
+	}
+	session_mirror_revoke_rows(res);
+	n = PQntuples(res);
+	PQclear(res);
+	if (r->auth.via_cookie)
+		session_cookies(r, "", "", 0);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "message",
+	    json_object_new_string("all sessions revoked"));
+	json_object_object_add(o, "revoked", json_object_new_int(n));
+	resp_json(r, 200, o);
+}

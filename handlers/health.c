@@ -1,0 +1,40 @@
+/*
+ * GET /ping: touches neither Postgres nor Redis (seed 000's EmptyResp).
+ * GET /health: checks both; 503 with the same shape when one is down.
+ */
+#include <json-c/json.h>
+
+#include "fcgi-auth.h"
+
+void
+handle_ping(struct req *r)
+{
+	resp_json(r, 200, json_object_new_object());
+}
+
+void
+handle_health(struct req *r)
+{
+	struct json_object *o;
+	int pg, rd;
+
+	pg = db_ok();
+	rd = cache_ok();
+	o = json_object_new_object();
+	json_object_object_add(o, "status",
+	    json_object_new_string(pg && rd ? "ok" : "down"));
+	json_object_object_add(o, "postgres",
+	    json_object_new_string(pg ? "ok" : "down"));
+	json_object_object_add(o, "redis",
+	    json_object_new_string(rd ? "ok" : "down"));
+	if (!(pg && rd)) {
+		/* Also the uniform error body, so both shapes hold. */
+		json_object_object_add(o, "error",
+		    json_object_new_string(resp_code(ERR_SERVICE_UNAVAILABLE)));
+		json_object_object_add(o, "message", json_object_new_string(
+		    !pg && !rd ? "Postgres and Redis are unavailable" :
+		    !pg ? "Postgres is unavailable" : "Redis is unavailable"));
+	}
+	r->no_store = 1;
+	resp_json(r, pg && rd ? 200 : 503, o);
+}
