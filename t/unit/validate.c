@@ -1,2 +1,75 @@
+/* Unit tests: validators and UTF-8 checks, one line per case. */
+#include <string.h>
+
+#include "fcgi-auth.h"
 #include "tap.h"
-int main(void) { ok(1, "placeholder"); return done_testing(); }
+
+
+int
+main(void)
+{
+	static const struct { const char *s; int ok; } users[] = {
+		{ "bob", 1 }, { "a.b-c_d9", 1 }, { "ab", 0 }, { "", 0 },
+		{ "abcdefghijklmnopqrstuvwxyz0123456", 0 },
+		{ "abcdefghijklmnopqrstuvwxyz012345", 1 }, { "bob smith", 0 },
+		{ "bob@x", 0 }, { "bö b", 0 }, { "x'; DROP TABLE users;--", 0 },
+	};
+	static const struct { const char *s; int ok; } emails[] = {
+		{ "a@b.co", 1 }, { "first.last+tag@example.com", 1 },
+		{ "a@b", 0 }, { "@b.co", 0 }, { "a@@b.co", 0 }, { "a b@c.co", 0 },
+		{ "a@-b.co", 0 }, { "a@b..co", 0 }, { ".a@b.co", 0 },
+		{ "a\"@b.co", 0 }, { "a@b_c.co", 0 },
+	};
+	static const struct { const char *s; int ok; } uuids[] = {
+		{ "0b8c0f6e-2d3a-4c1b-9e7f-1a2b3c4d5e6f", 1 },
+		{ "0B8C0F6E-2D3A-4C1B-9E7F-1A2B3C4D5E6F", 0 },
+		{ "0b8c0f6e2d3a4c1b9e7f1a2b3c4d5e6f", 0 },
+		{ "0b8c0f6e-2d3a-4c1b-9e7f-1a2b3c4d5e6", 0 },
+		{ "../../../etc/passwd", 0 },
+	};
+	static const struct { const char *s; int ok; } urls[] = {
+		{ "https://example.com/a.png", 1 }, { "http://example.com/a", 0 },
+		{ "javascript:alert(1)", 0 }, { "https://", 0 },
+		{ "https://ex ample.com", 0 }, { "https:///x", 0 },
+	};
+	static const struct { const char *s; size_t n; int ok; } utf[] = {
+		{ "plain", 5, 1 }, { "caf\xc3\xa9", 5, 1 },
+		{ "\xc0\xaf", 2, 0 }, { "\xed\xa0\x80", 3, 0 },
+		{ "\xf4\x90\x80\x80", 4, 0 }, { "\xe2\x82", 2, 0 },
+		{ "\xff", 1, 0 }, { "\xf0\x9f\x98\x80", 4, 1 },
+	};
+	char big[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		ok(valid_username(users[i].s) == users[i].ok, "username '%s'",
+		    users[i].s);
+	for (i = 0; i < sizeof(emails) / sizeof(emails[0]); i++)
+		ok(valid_email(emails[i].s) == emails[i].ok, "email '%s'",
+		    emails[i].s);
+	memset(big, 'a', sizeof(big));
+	memcpy(big + 250, "@b.co", 6);
+	ok(!valid_email(big), "email over 254 bytes");
+	for (i = 0; i < sizeof(uuids) / sizeof(uuids[0]); i++)
+		ok(valid_uuid(uuids[i].s) == uuids[i].ok, "uuid '%s'",
+		    uuids[i].s);
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		ok(valid_https_url(urls[i].s) == urls[i].ok, "url '%s'",
+		    urls[i].s);
+	for (i = 0; i < sizeof(utf) / sizeof(utf[0]); i++)
+		ok(utf8_valid(utf[i].s, utf[i].n) == utf[i].ok, "utf8 case %zu",
+		    i);
+	ok(utf8_chars("caf\xc3\xa9") == 4, "utf8_chars counts characters");
+	ok(valid_reqid("abc-123_x.y") && !valid_reqid("a b") &&
+	    !valid_reqid("") && !valid_reqid("x\r\nSet-Cookie: a=b"),
+	    "request id charset");
+	ok(pw_load_common("data/common-passwords.txt") == 0 ||
+	    pw_load_common("../../data/common-passwords.txt") == 0,
+	    "common password list loads");
+	ok(pw_is_common("password1") && pw_is_common("PASSWORD1") &&
+	    pw_is_common("qwertyuiop"), "common passwords found");
+	ok(!pw_is_common("correct horse battery staple 42"),
+	    "an uncommon password is not common");
+	pw_free_common();
+	return done_testing();
+}

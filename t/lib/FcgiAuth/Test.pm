@@ -1,0 +1,200 @@
+package FcgiAuth::Test;
+# The test harness: HTTP helpers against the stack script/test started
+# (FCGI_AUTH_URL, FCGI_AUTH_DIR), private stacks for fault tests, and a
+# teardown check that the logs hold no sanitizer report or crash.
+use strict;
+use warnings;
+use Exporter 'import';
+use HTTP::Tiny;
+use JSON::PP;
+use Time::HiRes qw(time sleep);
+use IO::Socket::INET;
+use File::Temp qw(tempdir);
+use Test::More;
+
+our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
+    stack_dir root_dir secret psql logs_clean wait_until private_stack
+    json_encode json_decode master_pid worker_pids);
+
+my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
+sub json_encode { $JSON->encode($_[0]) }
+sub json_decode { my $r = eval { $JSON->decode($_[0]) }; $r }
+
+unless ($ENV{FCGI_AUTH_URL}) {
+	plan skip_all => 'run through script/test (FCGI_AUTH_URL not set)';
+}
+
+sub root_dir  { $ENV{FCGI_AUTH_ROOT} }
+sub stack_dir { $ENV{FCGI_AUTH_DIR} }
+
+my $seq = 0;
+my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1,
+    agent => 'fcgi-auth-tests/1');
+
+# api(METHOD, PATH, json => {...} | body => "raw", headers => {...},
+#     base => URL) -> { status, headers, body, json }
+sub api {
+	my ($method, $path, %o) = @_;
+	my $base = $o{base} // $ENV{FCGI_AUTH_URL};
+	my %h = %{ $o{headers} // {} };
+	my %req = (headers => \%h);
+	if (exists $o{json}) {
+		$req{content} = ref $o{json} ? $JSON->encode($o{json}) : $o{json};
+		$h{'Content-Type'} //= 'application/json';
+	} elsif (exists $o{body}) {
+		$req{content} = $o{body};
+	}
+	my $url = $path =~ m{^https?://} ? $path : "$base/api/v1$path";
+	my $res = $http->request($method, $url, \%req);
+	my $json = defined $res->{content} && length $res->{content}
+	    ? json_decode($res->{content}) : undef;
+	return { status => $res->{status}, headers => $res->{headers},
+	    body => $res->{content}, json => $json };
+}
+
+sub bearer { return { Authorization => "Bearer $_[0]" } }
+
+# A fresh, unique user: { username, email, password, user_id }.
+sub new_user {
+	my (%o) = @_;
+	$seq++;
+	my $tag = sprintf '%x%04d', int(time * 1000) % 0xffffff, $seq + $$ % 1000;
+	my $u = {
+		username => $o{username} // "u$tag",
+		email    => $o{email} // "u$tag\@example.com",
+		password => $o{password} // "pw-$tag-Gr33nTea!",
+	};
+	my $r = api(POST => '/auth/register', json => $u, base => $o{base});
+	die "register failed: $r->{status} $r->{body}" unless $r->{status} == 201;
+	$u->{user_id} = $r->{json}{user_id};
+	return $u;
+}
+
+# Log in; returns the decoded 200 body (dies otherwise).
+sub login_user {
+	my ($u, %o) = @_;
+	my $r = api(POST => '/auth/login', json => { username => $u->{username},
+	    password => $u->{password} }, base => $o{base},
+	    headers => $o{headers});
+	die "login failed: $r->{status} $r->{body}" unless $r->{status} == 200;
+	return wantarray ? ($r->{json}, $r) : $r->{json};
+}
+
+sub b64url {
+	require MIME::Base64;
+	my $s = MIME::Base64::encode_base64($_[0], '');
+	$s =~ tr{+/}{-_};
+	$s =~ s/=+$//;
+	return $s;
+}
+
+sub b64url_decode {
+	require MIME::Base64;
+	my $s = shift;
+	$s =~ tr{-_}{+/};
+	$s .= '=' x ((4 - length($s) % 4) % 4);
+	return MIME::Base64::decode_base64($s);
+}
+
+sub jwt_parts {
+	my ($t) = @_;
+	my ($h, $p, $s) = split /\./, $t;
+	return (json_decode(b64url_decode($h)), json_decode(b64url_decode($p)), $s);
+}
+
+sub secret {
+	my $dir = shift // stack_dir();
+	open my $fh, '<', "$dir/secrets/jwt-secret" or die "secret: $!";
+	local $/;
+	my $s = <$fh>;
+	$s =~ s/[\r\n]+$//;
+	return $s;
+}
+
+# Run SQL in the stack's database; returns the trimmed output.
+sub psql {
+	my ($sql, $dir) = @_;
+	$dir //= stack_dir();
+	my $bin = `pg_config --bindir 2>/dev/null`;
+	chomp $bin;
+	$bin = (sort glob '/usr/lib/postgresql/*/bin')[-1] unless -x "$bin/psql";
+	open my $fh, '-|', 'runuser', '-u', 'postgres', '--', "$bin/psql",
+	    '-h', "$dir/run", '-U', 'postgres', '-d', 'fcgi_auth', '-Atqc', $sql
+	    or die "psql: $!";
+	local $/;
+	my $out = <$fh> // '';
+	close $fh;
+	$out =~ s/\s+$//;
+	return $out;
+}
+
+sub wait_until {
+	my ($secs, $cb) = @_;
+	my $end = time + $secs;
+	while (time < $end) {
+		my $v = $cb->();
+		return $v if $v;
+		sleep 0.05;
+	}
+	return;
+}
+
+sub master_pid {
+	my $dir = shift // stack_dir();
+	open my $fh, '<', "$dir/run/fcgi-auth.pid" or return;
+	my $p = <$fh>;
+	chomp $p;
+	return $p;
+}
+
+sub worker_pids {
+	my $m = master_pid(@_) or return ();
+	my @p = grep { /\d/ } map { s/\s+//gr } `ps -o pid= --ppid $m`;
+	return @p;
+}
+
+# The fcgi-auth and nginx logs hold no sanitizer report, crash or alert.
+sub logs_clean {
+	my $dir = shift // stack_dir();
+	my @bad;
+	for my $f ("$dir/log/fcgi-auth.log", "$dir/log/nginx-error.log") {
+		open my $fh, '<', $f or next;
+		while (my $l = <$fh>) {
+			push @bad, $l if $l =~ /AddressSanitizer|LeakSanitizer|runtime error:|
+			    by\ signal\ (?:6|7|8|11)\b|\[alert\]|\[emerg\]|\[crit\]/x;
+		}
+	}
+	ok(!@bad, 'logs hold no sanitizer report, crash or alert')
+	    or diag(join '', @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+}
+
+# A private stack for tests that break things: its own dir and port.
+# Extra environment (AUTH_*) applies to fcgi-auth in that stack.
+sub private_stack {
+	my (%env) = @_;
+	my $dir = tempdir('/tmp/fcgi-auth-priv.XXXXXX', CLEANUP => 0);
+	chmod 0755, $dir;
+	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+	    LocalPort => 0, ReuseAddr => 1) or die "port: $!";
+	my $port = $s->sockport;
+	close $s;
+	local %ENV = (%ENV, %env, PORT => $port, STACK_FSYNC => 'off');
+	my $rc = system(root_dir() . '/script/stack', 'up', $dir);
+	die "private stack failed to start" if $rc != 0;
+	return FcgiAuth::Test::Stack->new(dir => $dir, port => $port,
+	    base => "http://127.0.0.1:$port");
+}
+
+package FcgiAuth::Test::Stack;
+sub new { my ($c, %a) = @_; bless {%a}, $c }
+sub dir  { $_[0]{dir} }
+sub base { $_[0]{base} }
+sub down {
+	my $self = shift;
+	return if $self->{down}++;
+	system(FcgiAuth::Test::root_dir() . '/script/stack', 'down', $self->{dir});
+	system('rm', '-rf', $self->{dir}) unless $ENV{KEEP};
+}
+sub DESTROY { $_[0]->down }
+
+1;
