@@ -480,7 +480,7 @@ handle_verify(struct req *r)
 		resp_error(r, ERR_INVALID_JSON, NULL);
 		return;
 	}
-	if (json_str(r, "token", 8192, &tok) == JF_BAD)
+	if (json_str(r, "token", BODY_MAX_DEFAULT, &tok) == JF_BAD)
 		return;
 	if (tok == NULL) {
 		resp_field_error(r, "token", "Field 'token' is required");
