@@ -33,7 +33,7 @@ struct slot {
 static struct slot slots[MAX_WORKERS];
 static int nslots;
 static int listen_fd = -1;
-static const char *cfg_file;
+static char *cfg_file;
 static char *title_base;
 static size_t title_len;
 
@@ -356,16 +356,16 @@ cmd_set_role(const char *name, const char *role)
 int
 main(int argc, char **argv)
 {
-	const char *sock = NULL;
-	char err[512];
+	char *sock = NULL, err[512];
 	int i, check = 0, rc;
 
 	init_title(argc, argv);
 	for (i = 1; i < argc; i++) {
+		/* Copies: set_title() later overwrites the argv area. */
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			cfg_file = argv[++i];
+			cfg_file = strdup(argv[++i]);
 		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
-			sock = argv[++i];
+			sock = strdup(argv[++i]);
 		else if (strcmp(argv[i], "--check-config") == 0)
 			check = 1;
 		else if (argv[i][0] == '-')
@@ -429,6 +429,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = master();
+	free(sock);
+	free(cfg_file);
 	jwt_free();
 	pw_free_common();
 	cfg_free(&cfg);
