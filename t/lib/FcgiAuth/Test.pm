@@ -186,11 +186,12 @@ sub private_stack {
 }
 
 package FcgiAuth::Test::Stack;
-sub new { my ($c, %a) = @_; bless {%a}, $c }
+sub new { my ($c, %a) = @_; bless { %a, pid => $$ }, $c }
 sub dir  { $_[0]{dir} }
 sub base { $_[0]{base} }
 sub down {
 	my $self = shift;
+	return if $self->{pid} != $$;		# a forked child: not ours
 	return if $self->{down}++;
 	system(FcgiAuth::Test::root_dir() . '/script/stack', 'down', $self->{dir});
 	system('rm', '-rf', $self->{dir}) unless $ENV{KEEP};
