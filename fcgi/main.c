@@ -153,7 +153,8 @@ spawn(int i)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		set_title("fcgi-auth: worker");
-		_exit(worker_run(listen_fd));
+		/* exit(), not _exit(): LeakSanitizer checks at exit. */
+		exit(worker_run(listen_fd));
 	}
 	slots[i].pid = pid;
 	slots[i].started = now_mono();

@@ -79,7 +79,7 @@ is(api(GET => '/auth/me', headers => bearer($c->{access_token}))->{status}, 401,
 
 # logout-all and its aliases.
 for my $path ('/auth/logout-all', '/logout-all', '/auth/revoke-all') {
-	my @j = map { login_user($u) } 1 .. 3;
+	my @j = map { scalar login_user($u) } 1 .. 3;
 	my $r = api(POST => $path, headers => bearer($j[0]{access_token}));
 	is($r->{status}, 200, "$path 200");
 	is($r->{json}{ok}, JSON::PP::true, "$path ok");

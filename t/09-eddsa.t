@@ -71,6 +71,6 @@ my $jwks2 = api(GET => '/.well-known/jwks.json', base => $base)->{json};
 ok(decode_jwt(token => $j2->{access_token}, kid_keys => $jwks2, accepted_alg => 'EdDSA'),
     'new token verifies against the published JWKS');
 
-logs_clean($st->dir);
 $st->down;
+logs_clean($st->dir);
 done_testing;

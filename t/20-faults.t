@@ -128,6 +128,6 @@ ok(wait_until(12, sub { !kill 0, $m }), 'the master exited');
 cmp_ok(time - $t0, '<', 11, 'within the drain timeout');
 ok(!worker_pids($dir), 'no worker left');
 
-logs_clean($dir);
 $st->down;
+logs_clean($dir);
 done_testing;

@@ -189,13 +189,18 @@ package FcgiAuth::Test::Stack;
 sub new { my ($c, %a) = @_; bless { %a, pid => $$ }, $c }
 sub dir  { $_[0]{dir} }
 sub base { $_[0]{base} }
+# Stop the stack (its logs stay for logs_clean); the dir goes at DESTROY.
 sub down {
 	my $self = shift;
 	return if $self->{pid} != $$;		# a forked child: not ours
 	return if $self->{down}++;
 	system(FcgiAuth::Test::root_dir() . '/script/stack', 'down', $self->{dir});
+}
+sub DESTROY {
+	my $self = shift;
+	return if $self->{pid} != $$;
+	$self->down;
 	system('rm', '-rf', $self->{dir}) unless $ENV{KEEP};
 }
-sub DESTROY { $_[0]->down }
 
 1;
