@@ -64,6 +64,14 @@ static const struct cfg_key keys[] = {
 	{ "AUTH_DRAIN_TIMEOUT", CFG_INT, O(drain_timeout), 1, 600, "10", 0 },
 	{ "AUTH_MAX_REQUESTS", CFG_INT, O(max_requests), 0, 1000000000,
 	    "0", 0 },
+	{ "AUTH_SMTP_PASSWORD_FILE", CFG_STR, O(smtp_password_file), 0, 0,
+	    "", 0 },
+	{ "AUTH_MAIL_RETRY_BASE", CFG_INT, O(mail_retry_base), 1, 3600, "5",
+	    0 },
+	{ "AUTH_MAIL_MAX_ATTEMPTS", CFG_INT, O(mail_max_attempts), 1, 100,
+	    "8", 0 },
+	{ "AUTH_RESET_TTL", CFG_INT, O(reset_ttl), 60, 86400, "1800", 0 },
+	{ "AUTH_VERIFY_TTL", CFG_INT, O(verify_ttl), 60, 604800, "86400", 0 },
 };
 #undef O
 

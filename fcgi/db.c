@@ -102,6 +102,32 @@ static const struct {
 	[Q_AUDIT] = { "audit",
 	    "INSERT INTO audit_log (user_id, ip, user_agent, event, outcome) "
 	    "VALUES ($1, $2, left($3, 512), $4, $5)" },
+	[Q_OUTBOX_INSERT] = { "outbox_insert",
+	    "INSERT INTO email_outbox (kind, to_addr, subject, body) "
+	    "VALUES ($1, $2, $3, $4)" },
+	[Q_VERIFY_INSERT] = { "verify_insert",
+	    "INSERT INTO email_verifications (token_hash, user_id, expires_at) "
+	    "VALUES ($1, $2, now() + make_interval(secs => $3))" },
+	[Q_VERIFY_CONSUME] = { "verify_consume",
+	    "UPDATE email_verifications SET used_at = now() "
+	    "WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() "
+	    "RETURNING user_id" },
+	[Q_USER_SET_VERIFIED] = { "user_set_verified",
+	    "UPDATE users SET email_verified = true, updated_at = now() "
+	    "WHERE id = $1" },
+	[Q_USER_BY_EMAIL] = { "user_by_email",
+	    "SELECT id, username, email FROM users WHERE lower(email) = lower($1)" },
+	[Q_RESET_SET] = { "reset_set",
+	    "UPDATE users SET reset_token = $2, reset_token_expire = now() + "
+	    "make_interval(secs => $3) WHERE id = $1" },
+	[Q_RESET_LOOKUP] = { "reset_lookup",
+	    "SELECT id, username, email FROM users WHERE reset_token = $1 "
+	    "AND reset_token_expire > now()" },
+	[Q_RESET_CONSUME] = { "reset_consume",
+	    "UPDATE users SET reset_token = NULL, reset_token_expire = NULL, "
+	    "password_hash = $2, email_verified = true, updated_at = now() "
+	    "WHERE reset_token = $1 AND "
+	    "reset_token_expire > now() RETURNING id" },
 };
 
 static void

@@ -33,6 +33,7 @@ enum api_err {
 	ERR_INVALID_CREDENTIALS,	/* 401 */
 	ERR_INVALID_TOKEN,		/* 401, or 400 for email/reset tokens */
 	ERR_INVALID_GRANT,		/* 401 */
+	ERR_INVALID_LINK_TOKEN,		/* 400 invalid_token: email/reset links */
 	ERR_FORBIDDEN,			/* 403 */
 	ERR_EMAIL_NOT_VERIFIED,		/* 403 */
 	ERR_USERNAME_TAKEN,		/* 409 */
@@ -72,6 +73,11 @@ struct config {
 	char	*common_passwords;	/* AUTH_COMMON_PASSWORDS_FILE */
 	long	 drain_timeout;		/* AUTH_DRAIN_TIMEOUT, seconds */
 	long	 max_requests;		/* AUTH_MAX_REQUESTS per worker, 0 = none */
+	char	*smtp_password_file;	/* AUTH_SMTP_PASSWORD_FILE */
+	long	 mail_retry_base;	/* AUTH_MAIL_RETRY_BASE, seconds */
+	long	 mail_max_attempts;	/* AUTH_MAIL_MAX_ATTEMPTS */
+	long	 reset_ttl;		/* AUTH_RESET_TTL, seconds */
+	long	 verify_ttl;		/* AUTH_VERIFY_TTL, seconds */
 };
 
 extern struct config cfg;
@@ -213,6 +219,8 @@ enum db_stmt {
 	Q_SESSION_TOUCH, Q_SESSION_REVOKE_OWN,
 	Q_RT_INSERT, Q_RT_LOOKUP, Q_RT_ROTATE, Q_RT_SUCCESSOR,
 	Q_AUDIT,
+	Q_OUTBOX_INSERT, Q_VERIFY_INSERT, Q_VERIFY_CONSUME, Q_USER_SET_VERIFIED,
+	Q_USER_BY_EMAIL, Q_RESET_SET, Q_RESET_LOOKUP, Q_RESET_CONSUME,
 	Q__MAX
 };
 int	 db_ok(void);
@@ -301,6 +309,25 @@ void	 handle_logout_all(struct req *);
 void	 handle_sessions_list(struct req *);
 void	 handle_session_delete(struct req *);
 void	 handle_jwks(struct req *);
+void	 handle_captcha(struct req *);
+void	 handle_verify_email(struct req *);
+void	 handle_password_reset(struct req *);
+void	 handle_password_reset_confirm(struct req *);
+
+/* ---- mail (mail.c): queue a message in the caller's transaction ---- */
+int	 mail_queue(const char *kind, const char *to, const char *subject,
+	    const char *body);
+int	 mail_link(char *out, size_t outlen, const char *base,
+	    const char *token);
+int	 captcha_check(const char *email, const char *code);
+void	 captcha_key(const char *email, char out[65]);
+void	 captcha_hash(const char *key, const char *code, char out[65]);
+
+/* ---- rate limits (ratelimit.c) ---- */
+int	 rl_hit(const char *kind, const char *subject, long limit, long window,
+	    long *retry_after);
+void	 rl_clear(const char *kind, const char *subject);
+void	 resp_rate_limited(struct req *, long retry_after);
 
 /* json helpers (validate.c): typed, bounded field access */
 enum jf_res { JF_OK, JF_MISSING, JF_BAD };

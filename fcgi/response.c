@@ -31,6 +31,8 @@ static const struct {
 	    "Missing, invalid or expired token" },
 	[ERR_INVALID_GRANT] = { 401, "invalid_grant",
 	    "Invalid or expired refresh token" },
+	[ERR_INVALID_LINK_TOKEN] = { 400, "invalid_token",
+	    "Invalid, used or expired token" },
 	[ERR_FORBIDDEN] = { 403, "forbidden", "Forbidden" },
 	[ERR_EMAIL_NOT_VERIFIED] = { 403, "email_not_verified",
 	    "Email address not verified" },

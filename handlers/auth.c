@@ -70,25 +70,76 @@ derive_username(const char *email, char out[33])
 	return 0;
 }
 
+/* Queue the verification link for a new user (in the caller's tx). */
+static int
+queue_verification(const char *uid, const char *email)
+{
+	char token[TOKEN_B64_LEN + 1], hash[65], ttl[24], link[4200];
+	char body[4600];
+	unsigned char raw[TOKEN_BYTES];
+	const char *p[3];
+	PGresult *res;
+	int rc = -1;
+
+	if (crypto_token(token, raw) == -1 || mail_link(link, sizeof(link),
+	    cfg.email_verify_url, token) == -1)
+		goto out;
+	crypto_sha256_hex(token, strlen(token), hash);
+	snprintf(ttl, sizeof(ttl), "%ld", cfg.verify_ttl);
+	p[0] = hash;
+	p[1] = uid;
+	p[2] = ttl;
+	if ((res = db_exec(Q_VERIFY_INSERT, 3, p)) == NULL)
+		goto out;
+	PQclear(res);
+	snprintf(body, sizeof(body), "Welcome! Confirm your email address by "
+	    "opening this link (it works once, for %ld hours):\n\n%s\n\n"
+	    "If you did not create an account, ignore this message.\n",
+	    cfg.verify_ttl / 3600, link);
+	rc = mail_queue("email_verify", email, "Confirm your email address",
+	    body);
+	crypto_wipe(body, sizeof(body));
+out:
+	crypto_wipe(token, sizeof(token));
+	crypto_wipe(link, sizeof(link));
+	return rc;
+}
+
 void
 handle_register(struct req *r)
 {
 	const char *username = NULL, *email = NULL, *pw = NULL, *dn = NULL;
-	const char *why, *p[4];
-	char derived[33];
+	const char *captcha = NULL, *why, *p[4];
+	char derived[33], send[8];
 	struct json_object *o;
-	PGresult *res = NULL;
+	PGresult *res = NULL, *v;
 	const char *names_email[] = { "email", "account", NULL };
 	char *hash = NULL;
+	int verified = 0, send_email = 1, q;
+	long retry;
 
 	if (r->json == NULL) {
 		resp_error(r, ERR_INVALID_JSON, NULL);
 		return;
 	}
+	if ((q = req_query(r->query, "sendEmail", send, sizeof(send))) == 1) {
+		if (strcmp(send, "false") == 0 || strcmp(send, "0") == 0)
+			send_email = 0;
+		else if (strcmp(send, "true") != 0 && strcmp(send, "1") != 0) {
+			resp_field_error(r, "sendEmail", "Query parameter "
+			    "'sendEmail' must be true or false");
+			return;
+		}
+	} else if (q == -1) {
+		resp_field_error(r, "sendEmail", "Query parameter 'sendEmail' "
+		    "must be true or false");
+		return;
+	}
 	if (json_str(r, "username", 64, &username) == JF_BAD ||
 	    json_str_any(r, names_email, 320, &email, NULL) == JF_BAD ||
 	    json_str_any(r, password_names, 1024, &pw, NULL) == JF_BAD ||
-	    json_str(r, "display_name", 256, &dn) == JF_BAD)
+	    json_str(r, "display_name", 256, &dn) == JF_BAD ||
+	    json_str(r, "captcha", 16, &captcha) == JF_BAD)
 		return;
 	if (email == NULL) {
 		resp_field_error(r, "email", "Field 'email' is required");
@@ -124,6 +175,31 @@ handle_register(struct req *r)
 		resp_error(r, ERR_WEAK_PASSWORD, why);
 		return;
 	}
+	if (rl_hit("register-ip", r->remote_addr, 100, 3600, &retry)) {
+		resp_rate_limited(r, retry);
+		return;
+	}
+	if (cfg.require_captcha && captcha == NULL) {
+		resp_field_error(r, "captcha", "Field 'captcha' is required: "
+		    "request a code with POST /auth/captcha");
+		return;
+	}
+	if (captcha != NULL && (cfg.require_captcha || strlen(captcha) == 6)) {
+		switch (captcha_check(email, captcha)) {
+		case 1:
+			verified = 1;
+			break;
+		case -1:
+			resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
+			return;
+		default:
+			if (cfg.require_captcha) {
+				resp_field_error(r, "captcha", "Field 'captcha' "
+				    "is wrong or expired");
+				return;
+			}
+		}
+	}
 	if ((hash = pw_hash(pw)) == NULL) {
 		resp_error(r, ERR_INTERNAL, NULL);
 		return;
@@ -147,6 +223,17 @@ handle_register(struct req *r)
 			resp_db_error(r);
 		goto out;
 	}
+	p[0] = PQgetvalue(res, 0, 0);
+	if (verified) {
+		if ((v = db_exec(Q_USER_SET_VERIFIED, 1, p)) == NULL) {
+			resp_db_error(r);
+			goto out;
+		}
+		PQclear(v);
+	} else if (send_email && queue_verification(p[0], email) == -1) {
+		resp_db_error(r);
+		goto out;
+	}
 	db_audit(r, PQgetvalue(res, 0, 0), "register", "success");
 	if (db_commit() == -1) {
 		resp_db_error(r);
@@ -157,6 +244,8 @@ handle_register(struct req *r)
 	json_object_object_add(o, "user_id",
 	    json_object_new_string(PQgetvalue(res, 0, 0)));
 	json_object_object_add(o, "username", json_object_new_string(username));
+	json_object_object_add(o, "email_verified",
+	    json_object_new_boolean(verified));
 	resp_json(r, 201, o);
 out:
 	PQclear(res);

@@ -1,0 +1,380 @@
+/*
+ * fcgi-auth-mailer: delivers the email_outbox over SMTP with libcurl.
+ *
+ * It claims one due row at a time with FOR UPDATE SKIP LOCKED (several
+ * mailers can run), sends it, and marks it sent in the same transaction.
+ * Failures are retried with exponential back-off and given up after
+ * AUTH_MAIL_MAX_ATTEMPTS, recording why. It sleeps on LISTEN
+ * email_outbox until a message is queued or a retry falls due.
+ *
+ * Delivery is at-least-once with a window of one message: if the mailer
+ * dies after the SMTP server accepted a message but before its COMMIT,
+ * that one message is sent again (with the same Message-ID) by the next
+ * run. Nothing is ever lost.
+ */
+#include <sys/select.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include "fcgi-auth.h"
+
+static volatile sig_atomic_t stopping;
+static PGconn *pg;
+static char smtp_pass[256];
+
+static void
+on_term(int s)
+{
+	(void)s;
+	stopping = 1;
+}
+
+static const struct { const char *name, *sql; } mstmts[] = {
+	{ "claim", "SELECT id, to_addr, subject, body, attempts, "
+	    "extract(epoch FROM created_at)::bigint FROM email_outbox "
+	    "WHERE sent_at IS NULL AND failed_at IS NULL AND "
+	    "next_attempt_at <= now() ORDER BY id LIMIT 1 "
+	    "FOR UPDATE SKIP LOCKED" },
+	{ "sent", "UPDATE email_outbox SET sent_at = now(), attempts = "
+	    "attempts + 1, last_error = NULL WHERE id = $1" },
+	{ "failed", "UPDATE email_outbox SET attempts = attempts + 1, "
+	    "last_error = left($2, 500), next_attempt_at = now() + "
+	    "make_interval(secs => $3), failed_at = CASE WHEN attempts + 1 >= "
+	    "$4 THEN now() END WHERE id = $1" },
+	{ "next_due", "SELECT COALESCE(extract(epoch FROM min(next_attempt_at) "
+	    "- now()), 3600)::float8 FROM email_outbox WHERE sent_at IS NULL "
+	    "AND failed_at IS NULL" },
+};
+
+static int
+cmd(const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		log_err("mailer: %s: %s", sql, PQerrorMessage(pg));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+static int
+pg_connect(void)
+{
+	PGresult *res;
+	size_t i;
+
+	if (db_connect_raw() == -1)
+		return -1;
+	pg = db_conn();
+	for (i = 0; i < sizeof(mstmts) / sizeof(mstmts[0]); i++) {
+		res = PQprepare(pg, mstmts[i].name, mstmts[i].sql, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_err("mailer: prepare %s: %s", mstmts[i].name,
+			    PQerrorMessage(pg));
+			PQclear(res);
+			db_close();
+			pg = NULL;
+			return -1;
+		}
+		PQclear(res);
+	}
+	if (cmd("LISTEN email_outbox") == -1) {
+		db_close();
+		pg = NULL;
+		return -1;
+	}
+	log_info("mailer: connected, listening");
+	return 0;
+}
+
+struct upload {
+	const char	*data;		/* the whole message */
+	size_t		 len, off;	/* bytes and bytes sent */
+};
+
+static size_t
+read_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct upload *u = arg;
+	size_t room = size * n, left = u->len - u->off;
+
+	if (left < room)
+		room = left;
+	memcpy(buf, u->data + u->off, room);
+	u->off += room;
+	return room;
+}
+
+/* The address inside "Name <addr>", or the whole string. */
+static void
+bare_address(const char *from, char *out, size_t outlen)
+{
+	const char *lt = strrchr(from, '<'), *gt;
+
+	if (lt != NULL && (gt = strchr(lt, '>')) != NULL)
+		snprintf(out, outlen, "<%.*s>", (int)(gt - lt - 1), lt + 1);
+	else
+		snprintf(out, outlen, "<%s>", from);
+}
+
+/* RFC 5322 message: headers, then the body with CRLF line ends. */
+static char *
+compose(const char *id, long long created, const char *to,
+    const char *subject, const char *body, size_t *len)
+{
+	char date[64], from[320], *domain, *out, *o;
+	const char *b;
+	size_t cap;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	bare_address(cfg.mail_from, from, sizeof(from));
+	domain = strchr(from, '@');
+	cap = strlen(body) * 2 + 2048;
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	o = out + snprintf(out, cap, "Date: %s\r\nFrom: %s\r\nTo: <%s>\r\n"
+	    "Subject: %s\r\nMessage-ID: <outbox.%s.%lld@%.*s>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
+	    "\r\n", date, cfg.mail_from, to, subject, id, created,
+	    domain ? (int)strlen(domain + 1) - 1 : 9, domain ? domain + 1 :
+	    "localhost");
+	for (b = body; *b; b++) {
+		if (*b == '\n' && (b == body || b[-1] != '\r'))
+			*o++ = '\r';
+		*o++ = *b;
+	}
+	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
+}
+
+static int
+smtp_send(const char *to, const char *msg, size_t len, char *err,
+    size_t errlen)
+{
+	struct upload up = { msg, len, 0 };
+	struct curl_slist *rcpt = NULL;
+	char from[320], rto[300];
+	CURLcode rc;
+	CURL *c;
+
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(err, errlen, "curl_easy_init failed");
+		return -1;
+	}
+	bare_address(cfg.mail_from, from, sizeof(from));
+	snprintf(rto, sizeof(rto), "<%s>", to);
+	rcpt = curl_slist_append(rcpt, rto);
+	curl_easy_setopt(c, CURLOPT_URL, cfg.smtp_url);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, &up);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	if (smtp_pass[0])
+		curl_easy_setopt(c, CURLOPT_PASSWORD, smtp_pass);
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK)
+		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+	curl_slist_free_all(rcpt);
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Deliver one due message. 1: did one, 0: none due, -1: database error. */
+static int
+deliver_one(void)
+{
+	PGresult *res = NULL, *u;
+	const char *p[4];
+	char err[256], delay[24], max[24], *msg;
+	size_t len;
+	long attempts, d;
+	int sent, rc = -1;
+
+	if (cmd("BEGIN") == -1)
+		return -1;
+	res = PQexecPrepared(pg, "claim", 0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = cmd("COMMIT") == 0 ? 0 : -1;
+		goto out;
+	}
+	msg = compose(PQgetvalue(res, 0, 0), atoll(PQgetvalue(res, 0, 5)),
+	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+	    PQgetvalue(res, 0, 3), &len);
+	if (msg == NULL)
+		goto out;
+	err[0] = '\0';
+	sent = smtp_send(PQgetvalue(res, 0, 1), msg, len, err, sizeof(err)) == 0;
+	crypto_wipe(msg, len);
+	free(msg);
+	p[0] = PQgetvalue(res, 0, 0);
+	if (sent) {
+		u = PQexecPrepared(pg, "sent", 1, p, NULL, NULL, 0);
+		log_info("mailer: message %s sent", p[0]);
+	} else {
+		attempts = atol(PQgetvalue(res, 0, 4)) + 1;
+		d = cfg.mail_retry_base;
+		while (--attempts > 0 && d < 3600)
+			d *= 2;
+		if (d > 3600)
+			d = 3600;
+		snprintf(delay, sizeof(delay), "%ld", d);
+		snprintf(max, sizeof(max), "%ld", cfg.mail_max_attempts);
+		p[1] = err;
+		p[2] = delay;
+		p[3] = max;
+		u = PQexecPrepared(pg, "failed", 4, p, NULL, NULL, 0);
+		log_warn("mailer: message %s not sent (%s), retry in %lds",
+		    p[0], err, d);
+	}
+	if (PQresultStatus(u) != PGRES_COMMAND_OK) {
+		PQclear(u);
+		goto out;
+	}
+	PQclear(u);
+	rc = cmd("COMMIT") == 0 ? 1 : -1;
+out:
+	PQclear(res);
+	if (rc == -1 && pg != NULL && PQstatus(pg) == CONNECTION_OK)
+		(void)cmd("ROLLBACK");
+	return rc;
+}
+
+/* Sleep until a NOTIFY, the next retry, or at most 30 s. */
+static void
+wait_for_work(void)
+{
+	PGresult *res;
+	PGnotify *n;
+	struct timeval tv;
+	double due = 30;
+	fd_set fds;
+	int fd;
+
+	res = PQexecPrepared(pg, "next_due", 0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		due = atof(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (due > 30)
+		due = 30;
+	if (due <= 0)
+		return;
+	if ((fd = PQsocket(pg)) < 0)
+		return;
+	FD_ZERO(&fds);
+	FD_SET(fd, &fds);
+	tv.tv_sec = (time_t)due;
+	tv.tv_usec = (suseconds_t)((due - (double)(long)due) * 1e6);
+	if (select(fd + 1, &fds, NULL, NULL, &tv) > 0)
+		PQconsumeInput(pg);
+	while ((n = PQnotifies(pg)) != NULL)
+		PQfreemem(n);
+}
+
+static void
+load_smtp_password(void)
+{
+	ssize_t n;
+	int fd;
+
+	if (*cfg.smtp_password_file == '\0')
+		return;
+	if ((fd = open(cfg.smtp_password_file, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_err("AUTH_SMTP_PASSWORD_FILE: %s: %s",
+		    cfg.smtp_password_file, strerror(errno));
+		exit(1);
+	}
+	n = read(fd, smtp_pass, sizeof(smtp_pass) - 1);
+	close(fd);
+	while (n > 0 && (smtp_pass[n - 1] == '\n' || smtp_pass[n - 1] == '\r'))
+		n--;
+	smtp_pass[n > 0 ? n : 0] = '\0';
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *file = NULL;
+	struct sigaction sa;
+	char err[512];
+	int backoff = 1, rc = 0;
+
+	if (argc == 3 && strcmp(argv[1], "-c") == 0)
+		file = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: fcgi-auth-mailer [-c FILE]\n");
+		return 2;
+	}
+	if (cfg_load(&cfg, file, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fcgi-auth-mailer: %s\n", err);
+		return 1;
+	}
+	log_set_level(cfg.log_level);
+	if (geteuid() == 0) {
+		fprintf(stderr, "fcgi-auth-mailer: refusing to run as root\n");
+		return 1;
+	}
+	load_smtp_password();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "fcgi-auth-mailer: curl_global_init failed\n");
+		return 1;
+	}
+	log_info("mailer: started");
+	while (!stopping) {
+		if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+			db_close();
+			pg = NULL;
+			if (pg_connect() == -1) {
+				sleep((unsigned)backoff);
+				backoff = backoff < 16 ? backoff * 2 : 30;
+				continue;
+			}
+			backoff = 1;
+		}
+		while (!stopping && (rc = deliver_one()) == 1)
+			;
+		if (stopping)
+			break;
+		if (rc == -1) {
+			if (pg != NULL && PQstatus(pg) != CONNECTION_OK)
+				continue;
+			sleep(1);
+			continue;
+		}
+		wait_for_work();
+	}
+	log_info("mailer: stopping");
+	db_close();
+	crypto_wipe(smtp_pass, sizeof(smtp_pass));
+	curl_global_cleanup();
+	cfg_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,274 @@
+/*
+ * Password reset by emailed link (seed 001), and email verification.
+ * Tokens are 256-bit random, only their SHA-256 is stored, and they are
+ * consumed by one conditional UPDATE, so a token works exactly once.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "fcgi-auth.h"
+
+static const char reset_msg[] =
+    "if the account exists, a reset link has been sent";
+
+void
+handle_password_reset(struct req *r)
+{
+	const char *email = NULL, *username = NULL, *p[3];
+	char token[TOKEN_B64_LEN + 1], hash[65], ttl[24], link[4200];
+	char body[4600];
+	unsigned char raw[TOKEN_BYTES];
+	struct json_object *o;
+	PGresult *u = NULL, *q;
+	long retry;
+	int known;
+
+	if (r->json == NULL) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if (json_str(r, "email", 320, &email) == JF_BAD ||
+	    json_str(r, "username", 64, &username) == JF_BAD)
+		return;
+	if (email == NULL || !valid_email(email)) {
+		resp_field_error(r, "email", "Field 'email' must be a valid "
+		    "email address");
+		return;
+	}
+	if (rl_hit("reset-ip", r->remote_addr, 20, 900, &retry) ||
+	    rl_hit("reset-email", email, 5, 900, &retry)) {
+		resp_rate_limited(r, retry);
+		return;
+	}
+	p[0] = email;
+	if ((u = db_exec(Q_USER_BY_EMAIL, 1, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	known = PQntuples(u) == 1 && (username == NULL ||
+	    strcasecmp(username, PQgetvalue(u, 0, 1)) == 0);
+	/* Both branches do one small transaction, so they cost the same. */
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	if (known) {
+		if (crypto_token(token, raw) == -1 || mail_link(link,
+		    sizeof(link), cfg.reset_password_url, token) == -1) {
+			resp_error(r, ERR_INTERNAL, NULL);
+			goto out;
+		}
+		crypto_sha256_hex(token, strlen(token), hash);
+		snprintf(ttl, sizeof(ttl), "%ld", cfg.reset_ttl);
+		p[0] = PQgetvalue(u, 0, 0);
+		p[1] = hash;
+		p[2] = ttl;
+		if ((q = db_exec(Q_RESET_SET, 3, p)) == NULL) {
+			resp_db_error(r);
+			goto out;
+		}
+		PQclear(q);
+		snprintf(body, sizeof(body), "Someone (hopefully you) asked to "
+		    "reset the password of the account %s.\n\nSet a new "
+		    "password here (the link works once, for %ld minutes):\n\n"
+		    "%s\n\nIf you did not ask for this, ignore this message; "
+		    "your password is unchanged.\n", PQgetvalue(u, 0, 1),
+		    cfg.reset_ttl / 60, link);
+		if (mail_queue("password_reset", PQgetvalue(u, 0, 2),
+		    "Reset your password", body) == -1) {
+			resp_db_error(r);
+			goto out;
+		}
+		db_audit(r, PQgetvalue(u, 0, 0), "password_reset_request",
+		    "sent");
+	} else
+		db_audit(r, NULL, "password_reset_request", "unknown_account");
+	if (db_commit() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(reset_msg));
+	resp_json(r, 200, o);
+out:
+	crypto_wipe(token, sizeof(token));
+	crypto_wipe(link, sizeof(link));
+	crypto_wipe(body, sizeof(body));
+	PQclear(u);
+}
+
+/* The token of a link: ?token= or the body's "token"; 43 base64url chars. */
+static int
+link_token(struct req *r, char out[TOKEN_B64_LEN + 2])
+{
+	const char *t = NULL;
+	int q;
+
+	if ((q = req_query(r->query, "token", out, TOKEN_B64_LEN + 2)) == 1)
+		return strlen(out) == TOKEN_B64_LEN ? 0 : -1;
+	if (q == -1)
+		return -1;
+	if (json_str(r, "token", 256, &t) == JF_BAD)
+		return -2;
+	if (t == NULL || strlen(t) != TOKEN_B64_LEN)
+		return -1;
+	memcpy(out, t, TOKEN_B64_LEN + 1);
+	return 0;
+}
+
+void
+handle_password_reset_confirm(struct req *r)
+{
+	const char *pw = NULL, *pw2 = NULL, *why, *p[3];
+	char token[TOKEN_B64_LEN + 2], hash[65];
+	PGresult *u = NULL, *q = NULL, *rev = NULL;
+	struct json_object *o;
+	char *newhash = NULL;
+	int rc;
+
+	if (r->json == NULL) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if (json_str(r, "new_password", 1024, &pw) == JF_BAD ||
+	    json_str(r, "new_password_confirm", 1024, &pw2) == JF_BAD)
+		return;
+	if (pw == NULL || pw2 == NULL) {
+		resp_field_error(r, pw == NULL ? "new_password" :
+		    "new_password_confirm", pw == NULL ? "Field 'new_password' "
+		    "is required" : "Field 'new_password_confirm' is required");
+		return;
+	}
+	if (strcmp(pw, pw2) != 0) {
+		resp_field_error(r, "new_password_confirm", "The passwords do "
+		    "not match");
+		return;
+	}
+	if ((rc = link_token(r, token)) == -2)
+		return;
+	if (rc == -1) {
+		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
+		return;
+	}
+	crypto_sha256_hex(token, strlen(token), hash);
+	crypto_wipe(token, sizeof(token));
+	p[0] = hash;
+	if ((u = db_exec(Q_RESET_LOOKUP, 1, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	if (PQntuples(u) != 1) {
+		db_audit(r, NULL, "password_reset", "invalid_token");
+		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
+		goto out;
+	}
+	if (pw_check_rules(pw, PQgetvalue(u, 0, 1), PQgetvalue(u, 0, 2),
+	    &why) == -1) {
+		resp_error(r, ERR_WEAK_PASSWORD, why);
+		goto out;
+	}
+	if ((newhash = pw_hash(pw)) == NULL) {
+		resp_error(r, ERR_INTERNAL, NULL);
+		goto out;
+	}
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	p[0] = hash;
+	p[1] = newhash;
+	if ((q = db_exec(Q_RESET_CONSUME, 2, p)) == NULL) {
+		resp_db_error(r);
+		goto out;
+	}
+	if (PQntuples(q) != 1) {
+		/* Another request used the token first. */
+		db_rollback();
+		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
+		goto out;
+	}
+	p[0] = PQgetvalue(q, 0, 0);
+	p[1] = "password_reset";
+	if ((rev = db_exec(Q_SESSION_REVOKE_USER, 2, p)) == NULL) {
+		resp_db_error(r);
+		goto out;
+	}
+	db_audit(r, PQgetvalue(q, 0, 0), "password_reset", "success");
+	if (db_commit() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	session_mirror_revoke_rows(rev);
+	o = json_object_new_object();
+	json_object_object_add(o, "message",
+	    json_object_new_string("password has been reset"));
+	resp_json(r, 200, o);
+out:
+	PQclear(u);
+	PQclear(q);
+	PQclear(rev);
+	if (newhash != NULL) {
+		crypto_wipe(newhash, strlen(newhash));
+		free(newhash);
+	}
+}
+
+/* POST /auth/verify-email {token} and GET /verify?token= (seed 001). */
+void
+handle_verify_email(struct req *r)
+{
+	char token[TOKEN_B64_LEN + 2], hash[65];
+	const char *p[1];
+	PGresult *q = NULL, *v;
+	struct json_object *o;
+	int rc;
+
+	if (r->method == M_POST && r->json == NULL &&
+	    req_query(r->query, "token", token, sizeof(token)) != 1) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if ((rc = link_token(r, token)) == -2)
+		return;
+	if (rc == -1) {
+		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
+		return;
+	}
+	crypto_sha256_hex(token, strlen(token), hash);
+	crypto_wipe(token, sizeof(token));
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		return;
+	}
+	p[0] = hash;
+	if ((q = db_exec(Q_VERIFY_CONSUME, 1, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	if (PQntuples(q) != 1) {
+		db_rollback();
+		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
+		goto out;
+	}
+	p[0] = PQgetvalue(q, 0, 0);
+	if ((v = db_exec(Q_USER_SET_VERIFIED, 1, p)) == NULL) {
+		resp_db_error(r);
+		goto out;
+	}
+	PQclear(v);
+	db_audit(r, PQgetvalue(q, 0, 0), "email_verify", "success");
+	if (db_commit() == -1) {
+		resp_db_error(r);
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "message",
+	    json_object_new_string("email verified"));
+	resp_json(r, 200, o);
+out:
+	PQclear(q);
+}
