@@ -72,6 +72,17 @@ static const struct cfg_key keys[] = {
 	    "8", 0 },
 	{ "AUTH_RESET_TTL", CFG_INT, O(reset_ttl), 60, 86400, "1800", 0 },
 	{ "AUTH_VERIFY_TTL", CFG_INT, O(verify_ttl), 60, 604800, "86400", 0 },
+	{ "AUTH_RL_WINDOW", CFG_INT, O(rl_window), 1, 86400, "900", 0 },
+	{ "AUTH_RL_LOGIN_ACCOUNT", CFG_INT, O(rl_login_account), 1, 1000000,
+	    "5", 0 },
+	{ "AUTH_RL_LOGIN_IP", CFG_INT, O(rl_login_ip), 1, 1000000, "50", 0 },
+	{ "AUTH_RL_REGISTER_IP", CFG_INT, O(rl_register_ip), 1, 1000000, "20",
+	    0 },
+	{ "AUTH_RL_RESET_EMAIL", CFG_INT, O(rl_reset_email), 1, 1000000, "5",
+	    0 },
+	{ "AUTH_RL_RESET_IP", CFG_INT, O(rl_reset_ip), 1, 1000000, "20", 0 },
+	{ "AUTH_RL_CAPTCHA_IP", CFG_INT, O(rl_captcha_ip), 1, 1000000, "20",
+	    0 },
 };
 #undef O
 

@@ -78,6 +78,13 @@ struct config {
 	long	 mail_max_attempts;	/* AUTH_MAIL_MAX_ATTEMPTS */
 	long	 reset_ttl;		/* AUTH_RESET_TTL, seconds */
 	long	 verify_ttl;		/* AUTH_VERIFY_TTL, seconds */
+	long	 rl_window;		/* AUTH_RL_WINDOW, seconds */
+	long	 rl_login_account;	/* AUTH_RL_LOGIN_ACCOUNT failures */
+	long	 rl_login_ip;		/* AUTH_RL_LOGIN_IP failures */
+	long	 rl_register_ip;	/* AUTH_RL_REGISTER_IP */
+	long	 rl_reset_email;	/* AUTH_RL_RESET_EMAIL */
+	long	 rl_reset_ip;		/* AUTH_RL_RESET_IP */
+	long	 rl_captcha_ip;		/* AUTH_RL_CAPTCHA_IP */
 };
 
 extern struct config cfg;
@@ -327,6 +334,8 @@ void	 captcha_hash(const char *key, const char *code, char out[65]);
 int	 rl_hit(const char *kind, const char *subject, long limit, long window,
 	    long *retry_after);
 void	 rl_clear(const char *kind, const char *subject);
+int	 rl_over(const char *kind, const char *subject, long limit,
+	    long *retry_after);
 void	 resp_rate_limited(struct req *, long retry_after);
 
 /* json helpers (validate.c): typed, bounded field access */

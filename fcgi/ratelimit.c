@@ -75,6 +75,38 @@ rl_hit(const char *kind, const char *subject, long limit, long window,
 	return n > limit;
 }
 
+/* Is the bucket already over limit? Counts nothing. */
+int
+rl_over(const char *kind, const char *subject, long limit, long *retry_after)
+{
+	char buf[512], hash[65];
+	redisReply *rep;
+	long n = 0, ttl = 1;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s|%s", kind, subject);
+	crypto_sha256_hex(buf, strlen(buf), hash);
+	rep = cache_cmd("EVAL %s 1 fa:rl:%s", "return {tonumber(redis.call("
+	    "'GET', KEYS[1]) or '0'), redis.call('TTL', KEYS[1])}", hash);
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
+	    rep->elements == 2 &&
+	    rep->element[0]->type == REDIS_REPLY_INTEGER) {
+		n = rep->element[0]->integer;
+		if (rep->element[1]->type == REDIS_REPLY_INTEGER)
+			ttl = rep->element[1]->integer;
+	} else {
+		for (i = 0; i < LOCAL_SLOTS; i++)
+			if (strcmp(local[i].key, hash) == 0 &&
+			    local[i].reset > time(NULL)) {
+				n = local[i].count;
+				ttl = (long)(local[i].reset - time(NULL));
+			}
+	}
+	freeReplyObject(rep);
+	*retry_after = ttl > 0 ? ttl : 1;
+	return n >= limit;
+}
+
 /* Forget a bucket (e.g. failed logins after a success). */
 void
 rl_clear(const char *kind, const char *subject)

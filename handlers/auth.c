@@ -175,7 +175,8 @@ handle_register(struct req *r)
 		resp_error(r, ERR_WEAK_PASSWORD, why);
 		return;
 	}
-	if (rl_hit("register-ip", r->remote_addr, 100, 3600, &retry)) {
+	if (rl_hit("register-ip", r->remote_addr, cfg.rl_register_ip,
+	    cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
 	}
@@ -259,14 +260,36 @@ out:
 enum { U_ID, U_USERNAME, U_EMAIL, U_DISPLAY, U_AVATAR, U_VERIFIED, U_CREATED,
 	U_ROLE, U_HASH };
 
+static void
+lower_ident(const char *s, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < outlen; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	out[i] = '\0';
+}
+
+static void
+login_failed(struct req *r, const char *key)
+{
+	long retry;
+
+	(void)rl_hit("login-account", key, cfg.rl_login_account,
+	    cfg.rl_window, &retry);
+	(void)rl_hit("login-ip", r->remote_addr, cfg.rl_login_ip,
+	    cfg.rl_window, &retry);
+}
+
 void
 handle_login(struct req *r)
 {
 	const char *ident = NULL, *pw = NULL, *p[2];
 	struct new_session s = { 0 };
 	PGresult *res = NULL;
-	char *rehash = NULL;
+	char *rehash = NULL, key[330];
 	const char *uid;
+	long retry;
 
 	if (r->json == NULL) {
 		resp_error(r, ERR_INVALID_JSON, NULL);
@@ -284,6 +307,20 @@ handle_login(struct req *r)
 		resp_field_error(r, "password", "Field 'password' is required");
 		return;
 	}
+	/*
+	 * Failed logins are limited per account (keyed by the identifier as
+	 * typed, lower-cased, so unknown accounts behave identically) and
+	 * per client address. While limited even the right password is
+	 * refused.
+	 */
+	lower_ident(ident, key, sizeof(key));
+	if (rl_over("login-account", key, cfg.rl_login_account, &retry) ||
+	    rl_over("login-ip", r->remote_addr, cfg.rl_login_ip, &retry)) {
+		pw_dummy_verify(pw);
+		db_audit(r, NULL, "login", "rate_limited");
+		resp_rate_limited(r, retry);
+		return;
+	}
 	p[0] = ident;
 	if ((res = db_exec(Q_USER_BY_LOGIN, 1, p)) == NULL) {
 		resp_db_error(r);
@@ -292,6 +329,7 @@ handle_login(struct req *r)
 	if (PQntuples(res) != 1) {
 		pw_dummy_verify(pw);
 		log_info("login: unknown account");
+		login_failed(r, key);
 		db_audit(r, NULL, "login", "unknown_user");
 		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
 		goto out;
@@ -299,10 +337,12 @@ handle_login(struct req *r)
 	uid = PQgetvalue(res, 0, U_ID);
 	if (strlen(pw) > 1024 || !pw_verify(pw, PQgetvalue(res, 0, U_HASH))) {
 		log_info("login: wrong password for %s", uid);
+		login_failed(r, key);
 		db_audit(r, uid, "login", "wrong_password");
 		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
 		goto out;
 	}
+	rl_clear("login-account", key);
 	if (cfg.require_verified_email &&
 	    strcmp(PQgetvalue(res, 0, U_VERIFIED), "t") != 0) {
 		db_audit(r, uid, "login", "email_not_verified");

@@ -55,7 +55,8 @@ handle_captcha(struct req *r)
 		    "email address");
 		return;
 	}
-	if (rl_hit("captcha-ip", r->remote_addr, 30, 900, &retry)) {
+	if (rl_hit("captcha-ip", r->remote_addr, cfg.rl_captcha_ip,
+	    cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
 	}

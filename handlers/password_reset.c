@@ -39,8 +39,9 @@ handle_password_reset(struct req *r)
 		    "email address");
 		return;
 	}
-	if (rl_hit("reset-ip", r->remote_addr, 20, 900, &retry) ||
-	    rl_hit("reset-email", email, 5, 900, &retry)) {
+	if (rl_hit("reset-ip", r->remote_addr, cfg.rl_reset_ip, cfg.rl_window,
+	    &retry) || rl_hit("reset-email", email, cfg.rl_reset_email,
+	    cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
 	}

@@ -14,7 +14,8 @@ use Test::More;
 
 our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
-    json_encode json_decode master_pid worker_pids);
+    json_encode json_decode master_pid worker_pids wait_mail mail_token
+    mails_to);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -137,6 +138,34 @@ sub wait_until {
 		sleep 0.05;
 	}
 	return;
+}
+
+# Messages the SMTP sink stored for an address (oldest first).
+sub mails_to {
+	my ($to, $dir) = @_;
+	$dir //= stack_dir();
+	my @m;
+	for my $f (sort glob("$dir/mail/*.eml")) {
+		open my $fh, '<', $f or next;
+		my $text = do { local $/; <$fh> };
+		push @m, $text if $text =~ /^X-Envelope-To: \Q$to\E\r?$/mi;
+	}
+	return @m;
+}
+
+# Wait for the Nth message to an address; returns its text.
+sub wait_mail {
+	my ($to, %o) = @_;
+	my $n = $o{count} // 1;
+	my @m;
+	wait_until($o{timeout} // 10, sub { @m = mails_to($to, $o{dir}); @m >= $n });
+	return $m[$n - 1];
+}
+
+sub mail_token {
+	my ($text) = @_;
+	return unless defined $text;
+	return $text =~ /[?&]token=([A-Za-z0-9_-]+)/ ? $1 : undef;
 }
 
 sub master_pid {
