@@ -1,0 +1,102 @@
+# A private stack that requires email codes and verified emails, with a
+# fast mail retry: captcha rules, 403 email_not_verified, and the mailer
+# surviving an SMTP outage and repeated SIGKILLs without losing mail.
+use strict;
+use warnings;
+use lib 't/lib';
+use FcgiAuth::Test;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my $st = private_stack(AUTH_REQUIRE_CAPTCHA => 1, AUTH_REQUIRE_VERIFIED_EMAIL => 1,
+    AUTH_MAIL_RETRY_BASE => 1);
+my ($base, $dir) = ($st->base, $st->dir);
+sub A { my ($m, $p, %o) = @_; api($m, $p, %o, base => $base) }
+my $tag = sprintf '%x%d', time, $$;
+
+sub code_for {
+	my ($email) = @_;
+	is(A(POST => '/auth/captcha', json => { email => $email })->{status}, 200, "captcha for $email");
+	my $m = wait_mail($email, dir => $dir);
+	my ($c) = ($m // '') =~ /\b(\d{6})\b/;
+	return $c;
+}
+
+# --- captcha required ---------------------------------------------------
+my %u = (username => "cap$tag", email => "cap$tag\@example.com", password => 'captcha passphrase');
+my $r = A(POST => '/auth/register', json => \%u);
+is($r->{status}, 400, 'register without captcha: 400');
+is($r->{json}{error}, 'invalid_request', 'invalid_request');
+like($r->{json}{message}, qr/captcha/, 'names captcha');
+
+my $code = code_for($u{email});
+like($code, qr/^\d{6}$/, 'code received');
+my $wrong = sprintf '%06d', ($code + 1) % 1000000;
+$r = A(POST => '/auth/register', json => { %u, captcha => $wrong });
+is($r->{status}, 400, 'wrong code: 400');
+like($r->{json}{message}, qr/captcha/, 'names captcha');
+$r = A(POST => '/auth/register', json => { %u, captcha => "$code" });
+is($r->{status}, 201, 'right code: registered') or diag $r->{body};
+is($r->{json}{email_verified}, JSON::PP::true, 'the code verified the email');
+is(A(POST => '/auth/register', json => { %u, username => "cap2$tag", email => "cap2$tag\@example.com",
+    captcha => "$code" })->{status}, 400, 'a code belongs to its email');
+sleep 1;
+is(scalar(mails_to($u{email}, $dir)), 1, 'no verification link once the code verified the email');
+
+# Five wrong tries kill the code.
+my $ke = "kill$tag\@example.com";
+my $kc = code_for($ke);
+my $kw = sprintf '%06d', ($kc + 7) % 1000000;
+A(POST => '/auth/register', json => { username => "kill$tag", email => $ke,
+    password => 'captcha passphrase', captcha => $kw }) for 1 .. 5;
+is(A(POST => '/auth/register', json => { username => "kill$tag", email => $ke,
+    password => 'captcha passphrase', captcha => "$kc" })->{status}, 400,
+    'after 5 wrong tries the right code no longer works');
+
+# --- verified email required at login ---------------------------------------
+my $j = A(POST => '/auth/login', json => { username => $u{username}, password => $u{password} });
+is($j->{status}, 200, 'verified user logs in');
+my $uid = $j->{json}{user_id};
+psql("UPDATE users SET email_verified = false WHERE id = '$uid'", $dir);
+$r = A(POST => '/auth/login', json => { username => $u{username}, password => $u{password} });
+is($r->{status}, 403, 'unverified: 403');
+is($r->{json}{error}, 'email_not_verified', 'email_not_verified');
+$r = A(POST => '/auth/login', json => { username => $u{username}, password => 'not the password' });
+is($r->{status}, 401, 'the password is checked first (wrong one: 401)');
+psql("UPDATE users SET email_verified = true WHERE id = '$uid'", $dir);
+
+# --- SMTP sink down: the mailer retries and delivers once it is back -------
+my ($port) = `grep '^AUTH_SMTP_URL' $dir/conf/fcgi-auth.conf` =~ /:(\d+)\s*$/;
+my $spid = do { open my $f, '<', "$dir/run/smtp-sink.pid" or die; local $/; <$f> };
+kill 'TERM', $spid;
+ok(wait_until(5, sub { !kill 0, $spid }), 'SMTP sink stopped');
+is(A(POST => '/auth/password-reset', json => { email => $u{email} })->{status}, 200, 'reset requested');
+ok(wait_until(10, sub { psql("SELECT attempts > 0 AND last_error IS NOT NULL AND sent_at IS NULL "
+    . "FROM email_outbox WHERE kind = 'password_reset' ORDER BY id DESC LIMIT 1", $dir) eq 't' }),
+    'the mailer tried, failed and recorded why');
+system("setsid " . root_dir() . "/script/smtp-sink 127.0.0.1 $port $dir/mail $dir/run/smtp-sink.pid "
+    . ">>$dir/log/smtp-sink.log 2>&1 &");
+my $m = wait_mail($u{email}, dir => $dir, count => 2, timeout => 20);
+like($m // '', qr/Reset your password/, 'delivered after the sink came back');
+
+# --- the mailer SIGKILLed again and again loses nothing ---------------------
+my $mp = do { open my $f, '<', "$dir/run/mailer.pid" or die; local $/; <$f> };
+kill 'KILL', $mp;
+my @emails = map { "burst$_-$tag\@example.com" } 1 .. 30;
+is(A(POST => '/auth/captcha', json => { email => $_ })->{status}, 200, "queued $_") for @emails;
+for (1 .. 6) {
+	system(root_dir() . "/script/stack", 'mailer', $dir);
+	sleep 0.15 + rand(0.2);
+	my $p = do { open my $f, '<', "$dir/run/mailer.pid" or die; local $/; <$f> };
+	kill 'KILL', $p;
+}
+system(root_dir() . "/script/stack", 'mailer', $dir);
+ok(wait_until(30, sub { !grep { !mails_to($_, $dir) } @emails }), 'every queued message arrived');
+my $dups = 0;
+$dups += scalar(mails_to($_, $dir)) - 1 for @emails;
+cmp_ok($dups, '<=', 6, "at most one duplicate per kill (documented window): $dups");
+is(psql("SELECT count(*) FROM email_outbox WHERE sent_at IS NULL", $dir), 0, 'outbox drained');
+
+$st->down;
+logs_clean($dir);
+done_testing;
