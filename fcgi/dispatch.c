@@ -125,8 +125,8 @@ void
 dispatch(struct req *r)
 {
 	const struct route *rt;
-	char allow[64];
-	int known;
+	char allow[64], dup[72], msg[128];
+	int known, rc;
 
 	rt = route_find(r->path, r->method, &known, allow, sizeof(allow),
 	    r->param, sizeof(r->param));
@@ -166,8 +166,12 @@ dispatch(struct req *r)
 		} else if (auth_bearer(r) == -1)
 			return;
 	}
-	if (r->body_len > 0 && req_parse_json(r) == -1) {
-		resp_error(r, ERR_INVALID_JSON, NULL);
+	if (r->body_len > 0 && (rc = req_parse_json(r, dup, sizeof(dup))) != 0) {
+		if (rc == -2) {
+			snprintf(msg, sizeof(msg), "Duplicate key '%s'", dup);
+			resp_field_error(r, dup, msg);
+		} else
+			resp_error(r, ERR_INVALID_JSON, NULL);
 		return;
 	}
 	rt->handler(r);

@@ -180,7 +180,10 @@ void	 req_init(struct req *, struct FCGX_Request *, char **envp);
 void	 req_free(struct req *);
 const char *req_param(char **envp, const char *name);
 int	 req_read_body(struct req *, size_t max);
-int	 req_parse_json(struct req *);
+int	 req_parse_json(struct req *, char *dupkey, size_t dupkeylen);
+int	 json_strict_check(const char *, size_t, int maxdepth, char *dupkey,
+	    size_t dupkeylen);
+#define JSON_MAX_DEPTH	32
 int	 req_cookie(const char *header, const char *name, char *out, size_t outlen);
 int	 req_bearer(const char *header, const char **tok, size_t *len);
 int	 req_query(const char *query, const char *name, char *out, size_t outlen);

@@ -147,38 +147,32 @@ req_read_body(struct req *r, size_t max)
 	return got == want ? 0 : -1;
 }
 
-/* Parse the body as one JSON object. 0 ok, -1 malformed/not an object. */
+/*
+ * Parse the body as one JSON object: the strict pre-parser first (depth,
+ * UTF-8, NUL, duplicate keys), then json-c. 0 ok, -1 malformed or not an
+ * object, -2 a duplicate key (named in dupkey).
+ */
 int
-req_parse_json(struct req *r)
+req_parse_json(struct req *r, char *dupkey, size_t dupkeylen)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
+	int rc;
 
 	if (r->body == NULL || r->body_len == 0)
 		return -1;
-	if ((tok = json_tokener_new_ex(32)) == NULL)
+	if ((rc = json_strict_check(r->body, r->body_len, JSON_MAX_DEPTH,
+	    dupkey, dupkeylen)) != 0)
+		return rc;
+	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH + 1)) == NULL)
 		return -1;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != r->body_len ||
-	    !json_object_is_type(o, json_type_object)) {
-		/* Trailing whitespace after the value is fine. */
-		size_t end = json_tokener_get_parse_end(tok);
-		int ok = o != NULL && json_object_is_type(o, json_type_object) &&
-		    json_tokener_get_error(tok) == json_tokener_success;
-
-		while (ok && end < r->body_len &&
-		    isspace((unsigned char)r->body[end]))
-			end++;
-		if (!ok || end != r->body_len) {
-			json_object_put(o);
-			json_tokener_free(tok);
-			return -1;
-		}
-	}
 	json_tokener_free(tok);
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return -1;
+	}
 	r->json = o;
 	return 0;
 }
