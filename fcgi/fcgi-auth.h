@@ -291,6 +291,7 @@ int	 jwt_set_hs_secret(const unsigned char *, size_t);
 /* ---- passwords (password.c) ---- */
 int	 pw_init(void);
 char	*pw_hash(const char *password);
+char	*pw_normalize(const char *password);
 int	 pw_verify(const char *password, const char *hash);
 int	 pw_needs_rehash(const char *hash);
 void	 pw_dummy_verify(const char *password);

@@ -8,21 +8,67 @@
 #include <string.h>
 #include <strings.h>
 
+#include <uninorm.h>
+
 #include "fcgi-auth.h"
 
 static struct crypt_data cd;		/* ~32 KiB scratch, wiped after use */
 static char prefix[64];			/* "$y$<params>$" at current cost */
 static char *dummy;			/* hash of a random password */
 
+/*
+ * NFKC-normalise a password (NIST SP 800-63B 5.1.1.2), so composed and
+ * decomposed forms of the same text are the same password. The result
+ * is malloc'd and NUL-terminated; the caller wipes and frees it.
+ */
 char *
-pw_hash(const char *pw)
+pw_normalize(const char *pw)
 {
-	char *salt, *h, *out = NULL;
+	uint8_t *n;
+	size_t len = 0;
+	char *out;
 
-	if ((salt = crypt_gensalt_ra("$y$", (unsigned long)cfg.password_cost,
-	    NULL, 0)) == NULL)
+	n = u8_normalize(UNINORM_NFKC, (const uint8_t *)pw, strlen(pw), NULL,
+	    &len);
+	if (n == NULL || (out = malloc(len + 1)) == NULL) {
+		free(n);
 		return NULL;
+	}
+	memcpy(out, n, len);
+	out[len] = '\0';
+	crypto_wipe(n, len);
+	free(n);
+	if (strlen(out) != len) {	/* an embedded NUL */
+		crypto_wipe(out, len);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void
+pw_release(char *n)
+{
+	if (n != NULL) {
+		crypto_wipe(n, strlen(n));
+		free(n);
+	}
+}
+
+char *
+pw_hash(const char *raw)
+{
+	char *salt, *h, *out = NULL, *pw;
+
+	if ((pw = pw_normalize(raw)) == NULL)
+		return NULL;
+	if ((salt = crypt_gensalt_ra("$y$", (unsigned long)cfg.password_cost,
+	    NULL, 0)) == NULL) {
+		pw_release(pw);
+		return NULL;
+	}
 	h = crypt_r(pw, salt, &cd);
+	pw_release(pw);
 	if (h != NULL && h[0] != '*')
 		out = strdup(h);
 	crypto_wipe(&cd, sizeof(cd));
@@ -31,13 +77,18 @@ pw_hash(const char *pw)
 }
 
 int
-pw_verify(const char *pw, const char *hash)
+pw_verify(const char *raw, const char *hash)
 {
 	size_t hl = strlen(hash);
-	char *h;
+	char *h, *pw;
 	int ok;
 
-	h = crypt_r(pw, hash, &cd);
+	/* An unnormalisable input still costs one hash, then fails. */
+	pw = pw_normalize(raw);
+	h = crypt_r(pw ? pw : "", hash, &cd);
+	if (pw == NULL)
+		h = NULL;
+	pw_release(pw);
 	ok = h != NULL && h[0] != '*' && strlen(h) == hl &&
 	    crypto_ct_equal(h, hash, hl);
 	crypto_wipe(&cd, sizeof(cd));
@@ -82,25 +133,29 @@ pw_init(void)
 
 /* The register rules of API.md (NIST SP 800-63B, no composition rules). */
 int
-pw_check_rules(const char *pw, const char *username, const char *email,
+pw_check_rules(const char *raw, const char *username, const char *email,
     const char **why)
 {
-	if (strlen(pw) > 256) {
+	char *pw;
+	int rc = -1;
+
+	if (strlen(raw) > 256) {
 		*why = "Password must be at most 256 bytes";
 		return -1;
 	}
-	if (utf8_chars(pw) < 8) {
+	if ((pw = pw_normalize(raw)) == NULL) {
+		*why = "Password is not valid text";
+		return -1;
+	}
+	if (utf8_chars(pw) < 8)
 		*why = "Password must be at least 8 characters";
-		return -1;
-	}
-	if ((username && strcasecmp(pw, username) == 0) ||
-	    (email && strcasecmp(pw, email) == 0)) {
+	else if ((username && strcasecmp(pw, username) == 0) ||
+	    (email && strcasecmp(pw, email) == 0))
 		*why = "Password must not equal the username or email";
-		return -1;
-	}
-	if (pw_is_common(pw)) {
+	else if (pw_is_common(pw))
 		*why = "Password is too common";
-		return -1;
-	}
-	return 0;
+	else
+		rc = 0;
+	pw_release(pw);
+	return rc;
 }

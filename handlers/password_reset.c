@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
@@ -14,6 +15,31 @@
 
 static const char reset_msg[] =
     "if the account exists, a reset link has been sent";
+
+/*
+ * Known and unknown emails must take the same time. The known branch
+ * does a little more database work (token, UPDATE, outbox INSERT), so
+ * every answer is held until a fixed floor has passed since the request
+ * started; both branches finish well inside it.
+ */
+#define RESET_FLOOR_NS	(20 * 1000 * 1000L)
+
+static void
+time_floor(const struct req *r)
+{
+	struct timespec now, d;
+	long elapsed;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (now.tv_sec - r->start.tv_sec) * 1000000000L +
+	    (now.tv_nsec - r->start.tv_nsec);
+	if (elapsed >= RESET_FLOOR_NS)
+		return;
+	d.tv_sec = 0;
+	d.tv_nsec = RESET_FLOOR_NS - elapsed;
+	while (nanosleep(&d, &d) == -1)
+		;
+}
 
 void
 handle_password_reset(struct req *r)
@@ -94,6 +120,7 @@ handle_password_reset(struct req *r)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "message", json_object_new_string(reset_msg));
+	time_floor(r);
 	resp_json(r, 200, o);
 out:
 	crypto_wipe(token, sizeof(token));

@@ -28,6 +28,19 @@ unless ($ENV{FCGI_AUTH_URL}) {
 sub root_dir  { $ENV{FCGI_AUTH_ROOT} }
 sub stack_dir { $ENV{FCGI_AUTH_DIR} }
 
+# HTTP::Tiny writes headers and body separately; with Nagle on, every
+# POST waits ~40 ms for a delayed ACK, which would swamp any timing.
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+{
+	no warnings 'redefine';
+	my $connect = \&HTTP::Tiny::Handle::connect;
+	*HTTP::Tiny::Handle::connect = sub {
+		my $self = $connect->(@_);
+		setsockopt($self->{fh}, IPPROTO_TCP, TCP_NODELAY, 1);
+		return $self;
+	};
+}
+
 my $seq = 0;
 my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1,
     agent => 'fcgi-auth-tests/1');
