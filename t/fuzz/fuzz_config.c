@@ -1,0 +1,26 @@
+/* libFuzzer driver: configuration lines. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi-auth.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct config c;
+	static int init;
+	char *s, err[256];
+
+	if (!init) {
+		cfg_load(&c, NULL, err, sizeof(err));
+		init = 1;
+	}
+	if ((s = malloc(len + 1)) == NULL)
+		return 0;
+	memcpy(s, data, len);
+	s[len] = '\0';
+	(void)cfg_parse_line(&c, s, err, sizeof(err));
+	free(s);
+	return 0;
+}
