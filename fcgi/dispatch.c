@@ -83,6 +83,7 @@ route_find(const char *path, enum method m, int *path_known, char *allow,
 	if (allowlen)
 		allow[0] = '\0';
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		tmp[0] = '\0';
 		if (!path_match(&routes[i], path, tmp, sizeof(tmp)))
 			continue;
 		*path_known = 1;

@@ -1,0 +1,48 @@
+# A short run of every kind of request against fcgi-auth under valgrind
+# (master and workers): no invalid read or write, no definite leak.
+use strict;
+use warnings;
+use lib 't/lib';
+use FcgiAuth::Test;
+use Test::More;
+
+plan skip_all => 'valgrind not installed' unless -x '/usr/bin/valgrind';
+my $st = private_stack(STACK_VALGRIND => 1, AUTH_WORKERS => 2, AUTH_PASSWORD_COST => 1);
+my ($base, $dir) = ($st->base, $st->dir);
+sub A { my ($m, $p, %o) = @_; api($m, $p, %o, base => $base) }
+
+is(A(GET => '/ping')->{status}, 200, 'ping');
+is(A(GET => '/health')->{status}, 200, 'health');
+my $u = new_user(base => $base);
+my $j = login_user($u, base => $base);
+is(A(GET => '/auth/me', headers => bearer($j->{access_token}))->{status}, 200, 'me');
+is(A(POST => '/auth/verify', json => { token => $j->{access_token} })->{status}, 200, 'verify');
+my $r = A(POST => '/auth/refresh', json => { refresh_token => $j->{refresh_token} });
+is($r->{status}, 200, 'refresh');
+is(A(POST => '/auth/refresh', json => { refresh_token => $j->{refresh_token} })->{status}, 200, 'grace replay');
+is(A(GET => '/user/info', headers => bearer($r->{json}{access_token}))->{status}, 200, 'user info');
+is(A(PATCH => '/user/info', headers => bearer($r->{json}{access_token}),
+    json => { display_name => 'V' })->{status}, 200, 'patch');
+is(A(GET => '/auth/sessions', headers => bearer($r->{json}{access_token}))->{status}, 200, 'sessions');
+is(A(POST => '/auth/password-reset', json => { email => $u->{email} })->{status}, 200, 'reset');
+is(A(POST => '/auth/captcha', json => { email => "vg$$\@example.com" })->{status}, 200, 'captcha');
+is(A(POST => '/auth/login', json => { username => $u->{username}, password => 'nope nope' })->{status}, 401, '401');
+is(A(POST => '/auth/login', json => '{"a":1,"a":2}')->{status}, 400, 'duplicate key');
+is(A(POST => '/auth/login', json => '{')->{status}, 400, 'malformed');
+is(A(GET => '/auth/me', headers => bearer('a.b.c'))->{status}, 401, 'junk token');
+is(A(GET => '/nope')->{status}, 404, '404');
+is(A(GET => '/logout')->{status}, 405, '405');
+is(A(POST => '/auth/logout-all', headers => bearer($r->{json}{access_token}))->{status}, 200, 'logout-all');
+
+$st->down;
+my @logs = glob("$dir/log/valgrind/vg.*.log");
+cmp_ok(scalar @logs, '>=', 3, 'valgrind logs for the master and its workers');
+my @bad;
+for my $f (@logs) {
+	open my $fh, '<', $f or next;
+	my $t = do { local $/; <$fh> };
+	push @bad, "$f:\n$t" unless $t =~ /ERROR SUMMARY: 0 errors/;
+}
+ok(!@bad, 'valgrind: 0 errors (invalid accesses, definite or indirect leaks) in every process')
+    or diag substr(join("\n", @bad), 0, 6000);
+done_testing;
