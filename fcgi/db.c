@@ -87,18 +87,14 @@ static const struct {
 	    "WHERE id = $1 AND user_id = $2 AND " ACTIVE
 	    " RETURNING " EPOCH("absolute_expires_at") },
 	[Q_RT_INSERT] = { "rt_insert",
-	    "INSERT INTO refresh_tokens (session_id, token_hash, salt) "
-	    "VALUES ($1, $2, $3) RETURNING id" },
+	    "INSERT INTO refresh_tokens (session_id, token_hash) "
+	    "VALUES ($1, $2)" },
 	[Q_RT_LOOKUP] = { "rt_lookup",
-	    "SELECT id, session_id, salt, rotated_at IS NOT NULL, "
-	    "COALESCE(extract(epoch FROM clock_timestamp() - rotated_at), 0)"
-	    "::float8, successor_id FROM refresh_tokens WHERE token_hash = $1 "
-	    "FOR UPDATE" },
-	[Q_RT_ROTATE] = { "rt_rotate",
-	    "UPDATE refresh_tokens SET rotated_at = now(), successor_id = $2 "
-	    "WHERE id = $1 AND rotated_at IS NULL" },
-	[Q_RT_SUCCESSOR] = { "rt_successor",
-	    "SELECT rotated_at IS NULL FROM refresh_tokens WHERE id = $1" },
+	    "SELECT id, session_id, rotated_at IS NOT NULL "
+	    "FROM refresh_tokens WHERE token_hash = $1" },
+	[Q_REFRESH] = { "refresh",
+	    "SELECT outcome, session_id, user_id, email, idle_exp, abs_exp "
+	    "FROM refresh_rotate($1, $2, $3, $4, $5, $6, $7)" },
 	[Q_AUDIT] = { "audit",
 	    "INSERT INTO audit_log (user_id, ip, user_agent, event, outcome) "
 	    "VALUES ($1, $2, left($3, 512), $4, $5)" },
@@ -180,6 +176,15 @@ db_conn(void)
 	return conn;
 }
 
+static char refresh_key[129];
+
+/* The refresh-successor secret (sql/003), read once per connection. */
+const char *
+db_refresh_key(void)
+{
+	return refresh_key;
+}
+
 static int
 db_connect(void)
 {
@@ -188,6 +193,17 @@ db_connect(void)
 
 	if (db_connect_raw() == -1)
 		return -1;
+	res = PQexec(conn, "SELECT secret FROM server_secrets "
+	    "WHERE name = 'refresh_successor'");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    PQgetlength(res, 0, 0) < 32) {
+		log_err("postgres: no refresh secret (run fcgi-auth migrate)");
+		PQclear(res);
+		db_close();
+		return -1;
+	}
+	snprintf(refresh_key, sizeof(refresh_key), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
 	for (i = 0; i < Q__MAX; i++) {
 		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -214,6 +230,13 @@ db_ensure(void)
 	if (conn == NULL)
 		return db_connect();
 	return 0;
+}
+
+/* A connection is up (made now if need be); no query is run. */
+int
+db_ready(void)
+{
+	return db_ensure() == 0;
 }
 
 int

@@ -227,13 +227,14 @@ enum db_stmt {
 	Q_SESSION_INSERT, Q_SESSION_ACTIVE, Q_SESSION_TRIM, Q_SESSION_REVOKE,
 	Q_SESSION_REVOKE_USER, Q_SESSION_REVOKE_OTHERS, Q_SESSION_LIST,
 	Q_SESSION_TOUCH, Q_SESSION_REVOKE_OWN,
-	Q_RT_INSERT, Q_RT_LOOKUP, Q_RT_ROTATE, Q_RT_SUCCESSOR,
+	Q_RT_INSERT, Q_RT_LOOKUP, Q_REFRESH,
 	Q_AUDIT,
 	Q_OUTBOX_INSERT, Q_VERIFY_INSERT, Q_VERIFY_CONSUME, Q_USER_SET_VERIFIED,
 	Q_USER_BY_EMAIL, Q_RESET_SET, Q_RESET_LOOKUP, Q_RESET_CONSUME,
 	Q__MAX
 };
 int	 db_ok(void);
+int	 db_ready(void);
 struct pg_result *db_exec(enum db_stmt, int n, const char *const *params);
 int	 db_begin(void);
 int	 db_commit(void);
@@ -271,9 +272,8 @@ int	 session_create(struct req *, const char *uid, struct new_session *);
 void	 session_free(struct new_session *);
 void	 session_cookies(struct req *, const char *sid, const char *refresh,
 	    long long max_age);
-void	 session_successor(const char *token, const char *salt,
-	    char out[TOKEN_B64_LEN + 1]);
-int	 session_new_salt(char out[65]);
+int	 session_successor(const char *token, char out[TOKEN_B64_LEN + 1]);
+const char *db_refresh_key(void);
 int	 auth_token(struct req *, const char *tok, size_t len, enum api_err *);
 int	 auth_bearer(struct req *);
 int	 auth_cookies(struct req *);

@@ -205,7 +205,7 @@ auth_cookies(struct req *r)
 		    ERR_INTERNAL, NULL);
 		return -1;
 	}
-	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 3), "f") == 0 &&
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 2), "f") == 0 &&
 	    crypto_ct_equal(PQgetvalue(res, 0, 1), sid, UUID_LEN))
 		ok = 1;
 	PQclear(res);
@@ -250,32 +250,23 @@ session_cookies(struct req *r, const char *sid, const char *refresh,
 	    max_age ? refresh : "", max_age, attrs);
 }
 
-/* A refresh token's successor: HMAC-SHA256(token, salt), base64url. */
-void
-session_successor(const char *token, const char *salt,
-    char out[TOKEN_B64_LEN + 1])
+/*
+ * A refresh token's successor: HMAC-SHA256(server secret, token),
+ * base64url. Only the holder of the token and the server can compute it,
+ * so a replay within the grace window gets the same successor without
+ * any token being stored.
+ */
+int
+session_successor(const char *token, char out[TOKEN_B64_LEN + 1])
 {
+	const char *key = db_refresh_key();
 	unsigned char md[32];
 
-	crypto_hmac_sha256(token, strlen(token), salt, strlen(salt), md);
+	if (strlen(key) < 32 || crypto_hmac_sha256(key, strlen(key), token,
+	    strlen(token), md) == -1)
+		return -1;
 	b64url_encode(md, sizeof(md), out, TOKEN_B64_LEN + 1);
 	crypto_wipe(md, sizeof(md));
-}
-
-int
-session_new_salt(char out[65])
-{
-	unsigned char raw[32];
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	if (crypto_random(raw, sizeof(raw)) == -1)
-		return -1;
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[64] = '\0';
 	return 0;
 }
 
@@ -287,15 +278,14 @@ session_new_salt(char out[65])
 int
 session_create(struct req *r, const char *uid, struct new_session *s)
 {
-	char idle[24], abs[24], hash[65], salt[65], lim[24];
+	char idle[24], abs[24], hash[65], lim[24];
 	unsigned char raw[TOKEN_BYTES];
 	const char *p[6];
 	PGresult *res;
 	long long now = (long long)time(NULL);
 
 	memset(s, 0, sizeof(*s));
-	if (crypto_uuid(s->sid) == -1 || crypto_token(s->refresh, raw) == -1 ||
-	    session_new_salt(salt) == -1)
+	if (crypto_uuid(s->sid) == -1 || crypto_token(s->refresh, raw) == -1)
 		return -1;
 	crypto_wipe(raw, sizeof(raw));
 	s->abs_exp = now + cfg.session_max_ttl;
@@ -316,8 +306,7 @@ session_create(struct req *r, const char *uid, struct new_session *s)
 	crypto_sha256_hex(s->refresh, strlen(s->refresh), hash);
 	p[0] = s->sid;
 	p[1] = hash;
-	p[2] = salt;
-	if ((res = db_exec(Q_RT_INSERT, 3, p)) == NULL)
+	if ((res = db_exec(Q_RT_INSERT, 2, p)) == NULL)
 		return -1;
 	PQclear(res);
 	snprintf(lim, sizeof(lim), "%ld", cfg.max_sessions);

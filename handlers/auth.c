@@ -427,21 +427,25 @@ refresh_by_bearer(struct req *r)
 	resp_json(r, 200, o);
 }
 
-enum { RT_ID, RT_SESSION, RT_SALT, RT_ROTATED, RT_AGE, RT_SUCCESSOR };
-#define GRACE	10.0	/* seconds a just-rotated token still gets its successor */
+#define GRACE	"10"	/* seconds a just-rotated token still gets its successor */
+enum { RF_OUTCOME, RF_SESSION, RF_USER, RF_EMAIL, RF_IDLE, RF_ABS };
 
+/*
+ * Rotate a refresh token (body, or sid + refresh cookies) in one round
+ * trip: refresh_rotate() (sql/003) locks the token row, so however many
+ * refreshes of one token run at once, at most one successor exists.
+ */
 void
 handle_refresh(struct req *r)
 {
 	char token[TOKEN_B64_LEN + 2], csid[UUID_LEN + 2], hash[65];
-	char succ[TOKEN_B64_LEN + 1], salt[65], exp[24];
-	const char *body_tok = NULL, *p[3];
-	PGresult *rt = NULL, *ses = NULL, *q = NULL;
-	int from_cookie = 0, ok;
+	char succ[TOKEN_B64_LEN + 1], succ_hash[65], exp[24];
+	const char *body_tok = NULL, *p[7], *outcome;
+	PGresult *res = NULL;
+	int from_cookie = 0;
 	long long idle;
-	char uid[UUID_LEN + 1], sid[UUID_LEN + 1], email[256];
 
-	token[0] = csid[0] = '\0';
+	token[0] = csid[0] = succ[0] = '\0';
 	if (json_str(r, "refresh_token", 512, &body_tok) == JF_BAD)
 		return;
 	if (body_tok != NULL) {
@@ -466,136 +470,59 @@ handle_refresh(struct req *r)
 		resp_error(r, ERR_INVALID_GRANT, NULL);
 		goto out;
 	}
+	if (!db_ready()) {	/* connects, and loads the refresh secret */
+		resp_db_error(r);
+		goto out;
+	}
 	crypto_sha256_hex(token, strlen(token), hash);
-	if (db_begin() == -1) {
-		resp_db_error(r);
+	if (session_successor(token, succ) == -1) {
+		resp_error(r, ERR_INTERNAL, NULL);
 		goto out;
 	}
-	p[0] = hash;
-	if ((rt = db_exec(Q_RT_LOOKUP, 1, p)) == NULL) {
-		resp_db_error(r);
-		goto out;
-	}
-	if (PQntuples(rt) != 1 || (from_cookie &&
-	    !crypto_ct_equal(PQgetvalue(rt, 0, RT_SESSION), csid, UUID_LEN))) {
-		db_rollback();
-		db_audit(r, NULL, "refresh", "unknown");
-		resp_error(r, ERR_INVALID_GRANT, NULL);
-		goto out;
-	}
-	snprintf(sid, sizeof(sid), "%s", PQgetvalue(rt, 0, RT_SESSION));
-	p[0] = sid;
-	if ((ses = db_exec(Q_SESSION_ACTIVE, 1, p)) == NULL) {
-		resp_db_error(r);
-		goto out;
-	}
-	if (PQntuples(ses) != 1) {
-		db_rollback();
-		db_audit(r, NULL, "refresh", "session_inactive");
-		resp_error(r, ERR_INVALID_GRANT, NULL);
-		goto out;
-	}
-	snprintf(uid, sizeof(uid), "%s", PQgetvalue(ses, 0, 0));
-	snprintf(email, sizeof(email), "%s", PQgetvalue(ses, 0, 3));
-	session_successor(token, PQgetvalue(rt, 0, RT_SALT), succ);
-	if (strcmp(PQgetvalue(rt, 0, RT_ROTATED), "f") == 0) {
-		/* The current token: rotate it. */
-		if (session_new_salt(salt) == -1) {
-			resp_db_error(r);
-			goto out;
-		}
-		crypto_sha256_hex(succ, strlen(succ), hash);
-		p[0] = sid;
-		p[1] = hash;
-		p[2] = salt;
-		if ((q = db_exec(Q_RT_INSERT, 3, p)) == NULL) {
-			resp_db_error(r);
-			goto out;
-		}
-		p[0] = PQgetvalue(rt, 0, RT_ID);
-		p[1] = PQgetvalue(q, 0, 0);
-		PGresult *u = db_exec(Q_RT_ROTATE, 2, p);
-		if (u == NULL) {
-			resp_db_error(r);
-			goto out;
-		}
-		PQclear(u);
-	} else {
-		/*
-		 * Already rotated. The immediately previous token within the
-		 * grace window gets the same successor; anything else is
-		 * reuse of a stolen token: revoke the session.
-		 */
-		ok = 0;
-		if (atof(PQgetvalue(rt, 0, RT_AGE)) <= GRACE &&
-		    !PQgetisnull(rt, 0, RT_SUCCESSOR)) {
-			p[0] = PQgetvalue(rt, 0, RT_SUCCESSOR);
-			if ((q = db_exec(Q_RT_SUCCESSOR, 1, p)) == NULL) {
-				resp_db_error(r);
-				goto out;
-			}
-			ok = PQntuples(q) == 1 &&
-			    strcmp(PQgetvalue(q, 0, 0), "t") == 0;
-		}
-		if (!ok) {
-			PGresult *v;
-
-			p[0] = sid;
-			p[1] = "refresh_reuse";
-			if ((v = db_exec(Q_SESSION_REVOKE, 2, p)) == NULL) {
-				resp_db_error(r);
-				goto out;
-			}
-			db_audit(r, uid, "refresh", "reuse_detected");
-			if (db_commit() == -1) {
-				PQclear(v);
-				resp_db_error(r);
-				goto out;
-			}
-			if (PQntuples(v) == 1)
-				session_mirror_revoke(sid,
-				    atoll(PQgetvalue(v, 0, 1)));
-			PQclear(v);
-			log_warn("refresh: reuse of a rotated token, session "
-			    "%s revoked", sid);
-			if (from_cookie)
-				session_cookies(r, "", "", 0);
-			resp_error(r, ERR_INVALID_GRANT, "Refresh token reuse "
-			    "detected; the session has been revoked");
-			goto out;
-		}
-	}
+	crypto_sha256_hex(succ, strlen(succ), succ_hash);
 	snprintf(exp, sizeof(exp), "%lld", (long long)time(NULL) +
 	    cfg.refresh_ttl);
-	p[0] = sid;
-	p[1] = exp;
-	PQclear(q);
-	if ((q = db_exec(Q_SESSION_TOUCH, 2, p)) == NULL || PQntuples(q) != 1) {
-		if (q == NULL)
-			resp_db_error(r);
-		else {
-			db_rollback();
-			resp_error(r, ERR_INVALID_GRANT, NULL);
-		}
-		goto out;
-	}
-	idle = atoll(PQgetvalue(q, 0, 0));
-	db_audit(r, uid, "refresh", "success");
-	if (db_commit() == -1) {
+	p[0] = hash;
+	p[1] = succ_hash;
+	p[2] = from_cookie ? csid : NULL;
+	p[3] = exp;
+	p[4] = GRACE;
+	p[5] = r->remote_addr;
+	p[6] = r->user_agent;
+	if ((res = db_exec(Q_REFRESH, 7, p)) == NULL || PQntuples(res) != 1) {
 		resp_db_error(r);
 		goto out;
 	}
-	session_mirror_set(sid, uid, idle);
-	session_cookies(r, sid, succ, cfg.refresh_ttl);
-	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s", uid);
+	outcome = PQgetvalue(res, 0, RF_OUTCOME);
+	if (strcmp(outcome, "reuse") == 0) {
+		session_mirror_revoke(PQgetvalue(res, 0, RF_SESSION),
+		    atoll(PQgetvalue(res, 0, RF_ABS)));
+		log_warn("refresh: reuse of a rotated token, session %s revoked",
+		    PQgetvalue(res, 0, RF_SESSION));
+		if (from_cookie)
+			session_cookies(r, "", "", 0);
+		resp_error(r, ERR_INVALID_GRANT, "Refresh token reuse "
+		    "detected; the session has been revoked");
+		goto out;
+	}
+	if (strcmp(outcome, "ok") != 0) {
+		resp_error(r, ERR_INVALID_GRANT, NULL);
+		goto out;
+	}
+	idle = atoll(PQgetvalue(res, 0, RF_IDLE));
+	session_mirror_set(PQgetvalue(res, 0, RF_SESSION),
+	    PQgetvalue(res, 0, RF_USER), idle);
+	session_cookies(r, PQgetvalue(res, 0, RF_SESSION), succ, cfg.refresh_ttl);
+	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s",
+	    PQgetvalue(res, 0, RF_USER));
 	r->authed = 1;
-	resp_json(r, 200, token_body(r, uid, sid, email, succ, idle));
+	resp_json(r, 200, token_body(r, PQgetvalue(res, 0, RF_USER),
+	    PQgetvalue(res, 0, RF_SESSION), PQgetvalue(res, 0, RF_EMAIL), succ,
+	    idle));
 out:
 	crypto_wipe(token, sizeof(token));
 	crypto_wipe(succ, sizeof(succ));
-	PQclear(rt);
-	PQclear(ses);
-	PQclear(q);
+	PQclear(res);
 }
 
 void
