@@ -23,14 +23,15 @@ session_mirror_set(const char *sid, const char *uid, long long exp)
 	if (exp <= (long long)time(NULL))
 		return;
 	/*
-	 * NX: never overwrite a tombstone a concurrent revocation wrote;
-	 * then extend the expiry of an existing entry (GT never shortens).
+	 * One round trip: SET NX never overwrites a tombstone a concurrent
+	 * revocation wrote; an existing entry gets the later expiry (GT
+	 * never shortens it).
 	 */
-	rep = cache_cmd("SET fa:s:%s %s EXAT %lld NX", sid, uid, exp);
-	if (rep != NULL && rep->type == REDIS_REPLY_NIL) {
-		freeReplyObject(rep);
-		rep = cache_cmd("EXPIREAT fa:s:%s %lld GT", sid, exp);
-	}
+	rep = cache_cmd("EVAL %s 1 fa:s:%s %s %lld",
+	    "if redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2], 'NX') "
+	    "then return 1 end "
+	    "redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT') return 0",
+	    sid, uid, exp);
 	freeReplyObject(rep);
 }
 
