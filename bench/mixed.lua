@@ -1,7 +1,7 @@
 -- Mixed workload, one connection per thread (-t N -c N): 90% me/verify,
 -- 5% refresh, 4% login, 1% logout. Each thread keeps its own session
--- (from line i of BENCH_REFRESH_FILE: "access refresh") and logs in
--- again after a logout.
+-- (line i of BENCH_MIXED_FILE: "access refresh username") and logs in
+-- again, as its own user, after a logout.
 local counter = 0
 function setup(thread)
 	counter = counter + 1
@@ -12,10 +12,9 @@ function init(args)
 	local n = 0
 	for line in f:lines() do
 		n = n + 1
-		if n == id then access, refresh = line:match("(%S+) (%S+)") end
+		if n == id then access, refresh, user = line:match("(%S+) (%S+) (%S+)") end
 	end
 	f:close()
-	user = os.getenv("BENCH_USER")
 	password = os.getenv("BENCH_PASSWORD")
 	math.randomseed(id * 7919)
 	flip = false
