@@ -54,6 +54,7 @@ cache_connect(void)
 		rc = redisConnectWithTimeout(host, (int)port, tv);
 	}
 	if (rc == NULL || rc->err) {
+		metrics_inc(MET_REDIS_CONNECT_FAIL);
 		log_warn("redis: connect failed: %s", rc ? rc->errstr :
 		    "out of memory");
 		cache_close();
@@ -82,6 +83,7 @@ cache_connect(void)
 		freeReplyObject(rep);
 	}
 	log_info("redis: connected");
+	metrics_inc(MET_REDIS_CONNECT);
 	return 0;
 }
 

@@ -161,6 +161,7 @@ db_connect_raw(void)
 	val[4] = NULL;
 	conn = PQconnectdbParams(kw, val, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		metrics_inc(MET_PG_CONNECT_FAIL);
 		log_warn("postgres: connect failed: %s", conn ?
 		    PQerrorMessage(conn) : "out of memory");
 		db_close();
@@ -216,6 +217,7 @@ db_connect(void)
 		PQclear(res);
 	}
 	log_info("postgres: connected");
+	metrics_inc(MET_PG_CONNECT);
 	return 0;
 }
 

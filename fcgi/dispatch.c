@@ -4,6 +4,7 @@
  * here once, in a fixed order: 404, 405 (+Allow), 413, 415, 401; then the
  * handler runs and may assume they passed.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -44,7 +45,7 @@ static const struct route routes[] = {
 	{ M_POST,   "/auth/password-reset-confirm", handle_password_reset_confirm, 0, B16K },
 	{ M_POST,   "/password-reset-confirm", handle_password_reset_confirm, 0, B16K },
 	{ M_GET,    "/.well-known/jwks.json",  handle_jwks,           0,         0 },
-	{ M_GET,    "/metrics",                handle_not_implemented, R_LOOPBACK, 0 },
+	{ M_GET,    "/metrics",                handle_metrics,        R_LOOPBACK, 0 },
 };
 #undef B16K
 
@@ -131,6 +132,7 @@ dispatch(struct req *r)
 
 	rt = route_find(r->path, r->method, &known, allow, sizeof(allow),
 	    r->param, sizeof(r->param));
+	r->route = rt ? (int)(rt - routes) : -1;
 	if (rt == NULL && !known) {
 		resp_error(r, ERR_NOT_FOUND, NULL);
 		return;
@@ -178,6 +180,27 @@ dispatch(struct req *r)
 	rt->handler(r);
 	if (r->status == 0)
 		resp_error(r, ERR_INTERNAL, NULL);
+}
+
+const struct route *
+route_at(size_t i)
+{
+	return i < sizeof(routes) / sizeof(routes[0]) ? &routes[i] : NULL;
+}
+
+void
+handle_metrics(struct req *r)
+{
+	size_t len;
+	char *text;
+
+	if ((text = metrics_render(&len)) == NULL) {
+		resp_error(r, ERR_INTERNAL, NULL);
+		return;
+	}
+	r->no_store = 1;
+	resp_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
 }
 
 void

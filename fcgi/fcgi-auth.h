@@ -168,6 +168,7 @@ struct req {
 	struct json_object *json;	/* parsed body object, owned */
 	struct auth auth;		/* filled by dispatch for R_AUTH routes */
 	int	 authed;		/* auth holds a verified identity */
+	int	 route;			/* index in routes[], -1 if none */
 	/* response state */
 	int	 status;		/* 0 until a response is written */
 	struct hdr hdrs[8];		/* extra response headers */
@@ -297,6 +298,23 @@ int	 pw_needs_rehash(const char *hash);
 void	 pw_dummy_verify(const char *password);
 int	 pw_check_rules(const char *pw, const char *username, const char *email,
 	    const char **why);
+
+/* ---- metrics (metrics.c): shared across the pool ---- */
+enum metric {
+	MET_LOGIN_SUCCESS, MET_LOGIN_FAILURE, MET_LOGIN_LIMITED,
+	MET_LOGIN_UNVERIFIED, MET_REFRESH_REUSE, MET_RATE_LIMITED,
+	MET_PG_CONNECT, MET_PG_CONNECT_FAIL, MET_REDIS_CONNECT,
+	MET_REDIS_CONNECT_FAIL, MET_WORKER_RESTART,
+	MET__MAX
+};
+int	 metrics_init(void);
+void	 metrics_inc(enum metric);
+void	 metrics_request(int route, int status, double seconds);
+char	*metrics_render(size_t *len);
+const struct route *route_at(size_t);
+void	 handle_metrics(struct req *);
+void	 resp_raw(struct req *, int status, const char *content_type,
+	    const char *body, size_t len);
 
 /* ---- worker/master (worker.c, main.c) ---- */
 int	 worker_run(int listen_fd);

@@ -321,6 +321,7 @@ master(void)
 			    slots[i].fails));
 			slots[i].pid = 0;
 			slots[i].respawn_at = t + backoff;
+			metrics_inc(MET_WORKER_RESTART);
 		}
 		t = now_mono();
 		for (i = 0; i < nslots; i++)
@@ -423,6 +424,10 @@ main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "fcgi-auth: fd 0 is not a socket: run under "
 		    "spawn-fcgi or pass -s PATH|HOST:PORT\n");
+		return 1;
+	}
+	if (metrics_init() == -1) {
+		fprintf(stderr, "fcgi-auth: cannot map the metrics area\n");
 		return 1;
 	}
 	if (FCGX_Init() != 0) {

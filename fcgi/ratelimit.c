@@ -128,6 +128,7 @@ rl_clear(const char *kind, const char *subject)
 void
 resp_rate_limited(struct req *r, long retry_after)
 {
+	metrics_inc(MET_RATE_LIMITED);
 	resp_header(r, "Retry-After: %ld", retry_after);
 	resp_error(r, ERR_RATE_LIMITED, NULL);
 }

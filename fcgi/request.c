@@ -55,6 +55,7 @@ req_init(struct req *r, FCGX_Request *fx, char **envp)
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->fcgx = fx;
 	r->content_length = -1;
+	r->route = -1;
 	s = req_param(envp, "REQUEST_METHOD");
 	r->method_str = s ? s : "";
 	r->method = req_method(s);

@@ -106,6 +106,8 @@ reason(int status)
 }
 
 /* Render the CGI response (headers + body); returns its length. */
+static const char *ctype = "application/json; charset=utf-8";
+
 size_t
 resp_render(struct req *r, const char *body, size_t bodylen, char **out)
 {
@@ -120,11 +122,11 @@ resp_render(struct req *r, const char *body, size_t bodylen, char **out)
 		return 0;
 	}
 	k = snprintf(buf, cap, "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "X-Request-Id: %s\r\n"
 	    "X-Content-Type-Options: nosniff\r\n%s",
-	    r->status, reason(r->status), bodylen, r->reqid,
+	    r->status, reason(r->status), ctype, bodylen, r->reqid,
 	    r->no_store ? "Cache-Control: no-store\r\nPragma: no-cache\r\n" :
 	    "");
 	n = (size_t)k;
@@ -154,6 +156,19 @@ write_out(struct req *r, const char *body, size_t len)
 	else if (r->fcgx != NULL)
 		FCGX_PutStr(buf, (int)(n - len), r->fcgx->out);
 	free(buf);
+}
+
+/* A non-JSON body (the Prometheus text of /metrics). */
+void
+resp_raw(struct req *r, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	if (r->status != 0)
+		return;
+	r->status = status;
+	ctype = content_type;
+	write_out(r, body, len);
+	ctype = "application/json; charset=utf-8";
 }
 
 /* Write a JSON response; takes ownership of body. */

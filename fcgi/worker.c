@@ -37,6 +37,7 @@ serve(FCGX_Request *fx)
 	    (double)(end.tv_nsec - r.start.tv_nsec) / 1e6;
 	log_request(r.reqid, r.method_str, r.path[0] ? r.path : "-",
 	    r.status, ms, r.authed ? r.auth.uid : NULL);
+	metrics_request(r.route, r.status, ms / 1e3);
 	log_set_reqid(NULL);
 	FCGX_Finish_r(fx);
 	req_free(&r);

@@ -317,6 +317,7 @@ handle_login(struct req *r)
 	if (rl_over("login-account", key, cfg.rl_login_account, &retry) ||
 	    rl_over("login-ip", r->remote_addr, cfg.rl_login_ip, &retry)) {
 		pw_dummy_verify(pw);
+		metrics_inc(MET_LOGIN_LIMITED);
 		db_audit(r, NULL, "login", "rate_limited");
 		resp_rate_limited(r, retry);
 		return;
@@ -330,6 +331,7 @@ handle_login(struct req *r)
 		pw_dummy_verify(pw);
 		log_info("login: unknown account");
 		login_failed(r, key);
+		metrics_inc(MET_LOGIN_FAILURE);
 		db_audit(r, NULL, "login", "unknown_user");
 		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
 		goto out;
@@ -338,6 +340,7 @@ handle_login(struct req *r)
 	if (strlen(pw) > 1024 || !pw_verify(pw, PQgetvalue(res, 0, U_HASH))) {
 		log_info("login: wrong password for %s", uid);
 		login_failed(r, key);
+		metrics_inc(MET_LOGIN_FAILURE);
 		db_audit(r, uid, "login", "wrong_password");
 		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
 		goto out;
@@ -345,6 +348,7 @@ handle_login(struct req *r)
 	rl_clear("login-account", key);
 	if (cfg.require_verified_email &&
 	    strcmp(PQgetvalue(res, 0, U_VERIFIED), "t") != 0) {
+		metrics_inc(MET_LOGIN_UNVERIFIED);
 		db_audit(r, uid, "login", "email_not_verified");
 		resp_error(r, ERR_EMAIL_NOT_VERIFIED, NULL);
 		goto out;
@@ -375,6 +379,7 @@ handle_login(struct req *r)
 		resp_db_error(r);
 		goto out;
 	}
+	metrics_inc(MET_LOGIN_SUCCESS);
 	session_mirror_set(s.sid, uid, s.idle_exp);
 	session_mirror_revoke_rows(s.trimmed);
 	session_cookies(r, s.sid, s.refresh, cfg.refresh_ttl);
@@ -495,6 +500,7 @@ handle_refresh(struct req *r)
 	}
 	outcome = PQgetvalue(res, 0, RF_OUTCOME);
 	if (strcmp(outcome, "reuse") == 0) {
+		metrics_inc(MET_REFRESH_REUSE);
 		session_mirror_revoke(PQgetvalue(res, 0, RF_SESSION),
 		    atoll(PQgetvalue(res, 0, RF_ABS)));
 		log_warn("refresh: reuse of a rotated token, session %s revoked",
