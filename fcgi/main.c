@@ -314,14 +314,19 @@ master(void)
 			else if (WEXITSTATUS(st) != 0)
 				log_warn("master: worker %d exited with %d",
 				    (int)pid, WEXITSTATUS(st));
-			slots[i].fails = t - slots[i].started < 1.0 ?
-			    slots[i].fails + 1 : 0;
+			/* A clean exit is a recycle (AUTH_MAX_REQUESTS), not a crash. */
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				slots[i].fails = 0;
+			else
+				slots[i].fails = t - slots[i].started < 1.0 ?
+				    slots[i].fails + 1 : 0;
 			backoff = slots[i].fails == 0 ? 0 :
 			    0.1 * (double)(1 << (slots[i].fails > 6 ? 6 :
 			    slots[i].fails));
 			slots[i].pid = 0;
 			slots[i].respawn_at = t + backoff;
-			metrics_inc(MET_WORKER_RESTART);
+			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+				metrics_inc(MET_WORKER_RESTART);
 		}
 		t = now_mono();
 		for (i = 0; i < nslots; i++)
