@@ -7,6 +7,7 @@ use FcgiAuth::Test;
 use Test::More;
 
 plan skip_all => 'valgrind not installed' unless -x '/usr/bin/valgrind';
+plan skip_all => 'an ASan build does not run under valgrind' if $ENV{FCGI_AUTH_SANITIZED};
 my $st = private_stack(STACK_VALGRIND => 1, AUTH_WORKERS => 2, AUTH_PASSWORD_COST => 1);
 my ($base, $dir) = ($st->base, $st->dir);
 sub A { my ($m, $p, %o) = @_; api($m, $p, %o, base => $base) }
