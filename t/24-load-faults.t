@@ -44,8 +44,8 @@ my @before = sort(worker_pids($dir));
 system("runuser -u postgres -- $pgbin/pg_ctl -D $dir/pg -m fast -w stop >/dev/null 2>&1");
 $ev{pg_stop} = time;		# stopped (pg_ctl -w returned)
 at(8);
+$ev{pg_start} = time;		# it may answer before pg_ctl -w returns
 system("runuser -u postgres -- $pgbin/pg_ctl -D $dir/pg -l $dir/log/postgres.log -w start >/dev/null 2>&1");
-$ev{pg_start} = time;
 at(12);
 my $rpid = do { open my $f, '<', "$dir/run/redis.pid" or die; local $/; <$f> };
 chomp $rpid;
@@ -53,8 +53,8 @@ kill 'TERM', $rpid;
 wait_until(5, sub { !kill 0, $rpid });
 $ev{redis_stop} = time;
 at(16);
-system("runuser -u redis -- redis-server $dir/conf/redis.conf");
 $ev{redis_start} = time;
+system("runuser -u redis -- redis-server $dir/conf/redis.conf");
 my @after = sort(worker_pids($dir));
 at(20);
 $ev{hup} = time;
