@@ -78,6 +78,8 @@ static const struct cfg_key keys[] = {
 	{ "AUTH_RL_LOGIN_IP", CFG_INT, O(rl_login_ip), 1, 1000000, "50", 0 },
 	{ "AUTH_RL_REGISTER_IP", CFG_INT, O(rl_register_ip), 1, 1000000, "20",
 	    0 },
+	{ "AUTH_RL_REGISTER_EMAIL", CFG_INT, O(rl_register_email), 1, 1000000,
+	    "5", 0 },
 	{ "AUTH_RL_RESET_EMAIL", CFG_INT, O(rl_reset_email), 1, 1000000, "5",
 	    0 },
 	{ "AUTH_RL_RESET_IP", CFG_INT, O(rl_reset_ip), 1, 1000000, "20", 0 },

@@ -82,6 +82,7 @@ struct config {
 	long	 rl_login_account;	/* AUTH_RL_LOGIN_ACCOUNT failures */
 	long	 rl_login_ip;		/* AUTH_RL_LOGIN_IP failures */
 	long	 rl_register_ip;	/* AUTH_RL_REGISTER_IP */
+	long	 rl_register_email;	/* AUTH_RL_REGISTER_EMAIL */
 	long	 rl_reset_email;	/* AUTH_RL_RESET_EMAIL */
 	long	 rl_reset_ip;		/* AUTH_RL_RESET_IP */
 	long	 rl_captcha_ip;		/* AUTH_RL_CAPTCHA_IP */

@@ -176,7 +176,8 @@ handle_register(struct req *r)
 		return;
 	}
 	if (rl_hit("register-ip", r->remote_addr, cfg.rl_register_ip,
-	    cfg.rl_window, &retry)) {
+	    cfg.rl_window, &retry) || rl_hit("register-email", email,
+	    cfg.rl_register_email, cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
 	}

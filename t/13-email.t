@@ -136,6 +136,17 @@ api(POST => '/password-reset', json => { email => $p->{email}, username => 'some
 sleep 1;
 is(scalar(mails_to($p->{email})), 4, 'a username that does not match sends nothing');
 
+# Links never come from the request's Host header.
+my $h = new_user(email => "host$tag\@example.com");
+my $hm = wait_mail($h->{email});
+# (HTTP::Tiny will not send a forged Host: curl will.)
+system('curl', '-s', '-o', '/dev/null', '-X', 'POST', '-H', 'Host: evil.example',
+    '-H', 'X-Forwarded-Host: evil.example', '-H', 'Content-Type: application/json',
+    '--data', json_encode({ email => $h->{email} }), "$ENV{FCGI_AUTH_URL}/api/v1/auth/password-reset");
+my $hr = wait_mail($h->{email}, count => 2);
+unlike($hm . ($hr // ''), qr/evil\.example/, 'links ignore Host and X-Forwarded-Host');
+like($hr // '', qr{http://127\.0\.0\.1:\d+/api/v1/password-reset-confirm\?token=}, 'they use RESET_PASSWORD_URL');
+
 # --- captcha ----------------------------------------------------------------
 my $ce = "cap$tag\@example.com";
 $r = api(POST => '/auth/captcha', json => { email => $ce });

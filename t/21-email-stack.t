@@ -9,7 +9,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 
 my $st = private_stack(AUTH_REQUIRE_CAPTCHA => 1, AUTH_REQUIRE_VERIFIED_EMAIL => 1,
-    AUTH_MAIL_RETRY_BASE => 1);
+    AUTH_MAIL_RETRY_BASE => 1, AUTH_RL_REGISTER_EMAIL => 100);
 my ($base, $dir) = ($st->base, $st->dir);
 sub A { my ($m, $p, %o) = @_; api($m, $p, %o, base => $base) }
 my $tag = sprintf '%x%d', time, $$;
@@ -74,6 +74,13 @@ is(A(POST => '/auth/password-reset', json => { email => $u{email} })->{status}, 
 ok(wait_until(10, sub { psql("SELECT attempts > 0 AND last_error IS NOT NULL AND sent_at IS NULL "
     . "FROM email_outbox WHERE kind = 'password_reset' ORDER BY id DESC LIMIT 1", $dir) eq 't' }),
     'the mailer tried, failed and recorded why');
+# A message on its last allowed try while the sink is down is given up,
+# with the reason recorded.
+psql("INSERT INTO email_outbox (kind, to_addr, subject, body, attempts) VALUES "
+    . "('test', 'giveup$tag\@example.com', 'x', 'y', 7)", $dir);
+ok(wait_until(10, sub { psql("SELECT failed_at IS NOT NULL AND last_error <> '' FROM email_outbox "
+    . "WHERE to_addr = 'giveup$tag\@example.com'", $dir) eq 't' }),
+    'after AUTH_MAIL_MAX_ATTEMPTS tries a message is given up, recording why');
 system("setsid " . root_dir() . "/script/smtp-sink 127.0.0.1 $port $dir/mail $dir/run/smtp-sink.pid "
     . ">>$dir/log/smtp-sink.log 2>&1 &");
 my $m = wait_mail($u{email}, dir => $dir, count => 2, timeout => 20);
@@ -95,7 +102,11 @@ ok(wait_until(30, sub { !grep { !mails_to($_, $dir) } @emails }), 'every queued 
 my $dups = 0;
 $dups += scalar(mails_to($_, $dir)) - 1 for @emails;
 cmp_ok($dups, '<=', 6, "at most one duplicate per kill (documented window): $dups");
-is(psql("SELECT count(*) FROM email_outbox WHERE sent_at IS NULL", $dir), 0, 'outbox drained');
+is(psql("SELECT count(*) FROM email_outbox WHERE sent_at IS NULL AND failed_at IS NULL", $dir), 0,
+    'outbox drained');
+
+sleep 2;
+is(scalar(mails_to("giveup$tag\@example.com", $dir)), 0, 'a given-up message is not sent later');
 
 $st->down;
 logs_clean($dir);

@@ -57,6 +57,13 @@ $r = A(POST => '/auth/password-reset', json => { email => $p->{email} });
 is($r->{status}, 429, 'the 6th reset request for one email: 429');
 ok($r->{headers}{'retry-after'}, 'Retry-After');
 
+# --- register per email -------------------------------------------------------
+my $em = "regl$$\@example.com";
+my @codes = map { A(POST => '/auth/register', json => { username => "regl$$-$_", email => $em,
+    password => 'register limit phrase' })->{status} } 1 .. 6;
+is_deeply(\@codes, [201, 409, 409, 409, 409, 429],
+    'register: the 6th attempt for one email within the window is 429');
+
 $st->down;
 logs_clean($dir);
 done_testing;
