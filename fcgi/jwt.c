@@ -35,6 +35,8 @@ static unsigned char hs_secret[512];
 static size_t hs_len;
 static struct key keys[MAX_KEYS];
 static size_t nkeys;		/* keys[nkeys - 1] signs */
+#define SIGCACHE	4096
+static unsigned char sigcache[SIGCACHE][32];	/* see verify_sig() */
 
 int
 jwt_set_hs_secret(const unsigned char *s, size_t len)
@@ -177,6 +179,7 @@ jwt_free(void)
 	for (i = 0; i < nkeys; i++)
 		EVP_PKEY_free(keys[i].pkey);
 	memset(keys, 0, sizeof(keys));
+	memset(sigcache, 0, sizeof(sigcache));
 	nkeys = 0;
 	crypto_wipe(hs_secret, sizeof(hs_secret));
 	hs_len = 0;
@@ -300,6 +303,22 @@ get_int(struct json_object *o, const char *k, long long *out)
 	return 0;
 }
 
+/*
+ * Ed25519 verification costs ~70 us, and a client presents the same
+ * access token many times. Each worker remembers the SHA-256 of tokens
+ * whose signature it has verified (direct-mapped, bounded): a hit means
+ * this exact token (signing input and signature) was checked before.
+ * Claims, expiry and the session are still checked on every request.
+ * Workers are replaced on SIGHUP, so a key change starts a fresh cache.
+ */
+
+static size_t
+sigcache_slot(const unsigned char md[32])
+{
+	return ((size_t)md[0] | (size_t)md[1] << 8 | (size_t)md[2] << 16) %
+	    SIGCACHE;
+}
+
 static int
 verify_sig(const struct key *k, const char *in, size_t len,
     const unsigned char *sig, size_t siglen)
@@ -333,9 +352,10 @@ jwt_verify(const char *tok, size_t len, long long now,
 {
 	struct json_object *h = NULL, *p = NULL, *v;
 	const char *d1, *d2, *s, *kid;
-	unsigned char sig[128];
+	unsigned char sig[128], md[32];
 	const struct key *k = NULL;
 	long long exp, iat, nbf;
+	size_t slot;
 	long siglen;
 	size_t i;
 	int rc = -1;
@@ -368,7 +388,18 @@ jwt_verify(const char *tok, size_t len, long long now,
 		goto out;
 	siglen = b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - tok), sig,
 	    sizeof(sig));
-	if (siglen <= 0 || verify_sig(k, tok, (size_t)(d2 - tok), sig,
+	if (siglen <= 0)
+		goto out;
+	if (alg == ALG_EDDSA) {
+		crypto_sha256(tok, len, md);
+		slot = sigcache_slot(md);
+		if (!crypto_ct_equal(sigcache[slot], md, sizeof(md))) {
+			if (verify_sig(k, tok, (size_t)(d2 - tok), sig,
+			    (size_t)siglen) == -1)
+				goto out;
+			memcpy(sigcache[slot], md, sizeof(md));
+		}
+	} else if (verify_sig(k, tok, (size_t)(d2 - tok), sig,
 	    (size_t)siglen) == -1)
 		goto out;
 	/* Only now is the payload trusted. */
