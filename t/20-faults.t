@@ -49,6 +49,7 @@ $t0 = time;
 ok(wait_until(5, sub { A(GET => '/health')->{status} == 200 }), 'health back to 200');
 ok(login_user($u, base => $base), 'login works again');
 cmp_ok(time - $t0, '<', 2.5, 'full service within 2 s');
+diag sprintf 'Postgres restarted: health and a login OK %.2f s after pg_ctl start returned', time - $t0;
 is_deeply([sort(worker_pids($dir))], \@w, 'no worker was restarted');
 
 # --- Redis stopped: fall back to Postgres, revocations still hold --------
@@ -126,6 +127,7 @@ chomp $status;
 is($status, 200, 'the in-flight slow login completed with 200 during SIGTERM');
 ok(wait_until(12, sub { !kill 0, $m }), 'the master exited');
 cmp_ok(time - $t0, '<', 11, 'within the drain timeout');
+diag sprintf 'SIGTERM with a slow login in flight: the master exited after %.2f s', time - $t0;
 ok(!worker_pids($dir), 'no worker left');
 
 $st->down;

@@ -88,6 +88,11 @@ is(scalar(grep { $_->{route} ne 'login' && $_->{status} != 200 } @pgwin), 0,
     'Postgres down: ping, me and verify kept answering 200');
 my @pgback = grep { $_->{route} eq 'login' && $_->{start} >= $ev{pg_start} + 2 && $_->{t} < $ev{redis_stop} } @req;
 ok(@pgback && !grep({ $_->{status} != 200 } @pgback), 'full service within 2 s of Postgres returning');
+my ($first) = sort { $a <=> $b } map { $_->{t} } grep { $_->{route} eq 'login' && $_->{status} == 200
+    && $_->{start} >= $ev{pg_start} } @req;
+diag sprintf 'Postgres back: first login 200 %.2f s after pg_ctl start began', ($first // 0) - $ev{pg_start};
+diag sprintf 'worker SIGKILL: %d failed request(s); Postgres outage: %d logins answered 503, '
+    . 'slowest %.3f s', scalar(@killfail), scalar(@pglogin), (sort { $b <=> $a } map { $_->{dur} } @pglogin)[0] // 0;
 
 my @rwin = grep { $_->{start} >= $ev{redis_stop} + 0.5 && $_->{t} <= $ev{redis_start} } @req;
 ok(@rwin, scalar(@rwin) . ' requests during the Redis outage');
