@@ -27,12 +27,12 @@ is(A(PATCH => '/user/info', headers => bearer($r->{json}{access_token}),
 is(A(GET => '/auth/sessions', headers => bearer($r->{json}{access_token}))->{status}, 200, 'sessions');
 is(A(POST => '/auth/password-reset', json => { email => $u->{email} })->{status}, 200, 'reset');
 is(A(POST => '/auth/captcha', json => { email => "vg$$\@example.com" })->{status}, 200, 'captcha');
-is(A(POST => '/auth/login', json => { username => $u->{username}, password => 'nope nope' })->{status}, 401, '401');
+is(A(POST => '/auth/login', json => { username => $u->{username}, password => 'nope nope' })->{status}, 401, 'wrong password');
 is(A(POST => '/auth/login', json => '{"a":1,"a":2}')->{status}, 400, 'duplicate key');
 is(A(POST => '/auth/login', json => '{')->{status}, 400, 'malformed');
 is(A(GET => '/auth/me', headers => bearer('a.b.c'))->{status}, 401, 'junk token');
-is(A(GET => '/nope')->{status}, 404, '404');
-is(A(GET => '/logout')->{status}, 405, '405');
+is(A(GET => '/nope')->{status}, 404, 'unknown path');
+is(A(GET => '/logout')->{status}, 405, 'wrong method');
 is(A(POST => '/auth/logout-all', headers => bearer($r->{json}{access_token}))->{status}, 200, 'logout-all');
 
 $st->down;
