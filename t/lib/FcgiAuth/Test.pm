@@ -222,7 +222,11 @@ sub private_stack {
 	close $s;
 	local %ENV = (%ENV, %env, PORT => $port, STACK_FSYNC => 'off');
 	my $rc = system(root_dir() . '/script/stack', 'up', $dir);
-	die "private stack failed to start" if $rc != 0;
+	if ($rc != 0) {
+		# Stop whatever part of it did start before giving up.
+		system(root_dir() . '/script/stack', 'down', $dir);
+		die "private stack failed to start (logs in $dir/log)";
+	}
 	return FcgiAuth::Test::Stack->new(dir => $dir, port => $port,
 	    base => "http://127.0.0.1:$port");
 }
