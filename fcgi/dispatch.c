@@ -202,9 +202,3 @@ handle_metrics(struct req *r)
 	resp_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	free(text);
 }
-
-void
-handle_not_implemented(struct req *r)
-{
-	resp_error(r, ERR_NOT_IMPLEMENTED, NULL);
-}

@@ -42,7 +42,6 @@ enum api_err {
 	ERR_RATE_LIMITED,		/* 429 */
 	ERR_SERVICE_UNAVAILABLE,	/* 503 */
 	ERR_INTERNAL,			/* 500 */
-	ERR_NOT_IMPLEMENTED,		/* 501 */
 	ERR__MAX
 };
 
@@ -325,7 +324,6 @@ int	 migrate_run(const char *dir);
 /* ---- handlers (handlers/[*].c) ---- */
 void	 handle_ping(struct req *);
 void	 handle_health(struct req *);
-void	 handle_not_implemented(struct req *);
 void	 handle_register(struct req *);
 void	 handle_login(struct req *);
 void	 handle_refresh(struct req *);

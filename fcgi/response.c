@@ -46,8 +46,6 @@ static const struct {
 	[ERR_SERVICE_UNAVAILABLE] = { 503, "service_unavailable",
 	    "Service temporarily unavailable" },
 	[ERR_INTERNAL] = { 500, "internal_error", "Internal error" },
-	[ERR_NOT_IMPLEMENTED] = { 501, "not_implemented",
-	    "Not implemented yet" },
 };
 
 int
@@ -99,7 +97,6 @@ reason(int status)
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 429: return "Too Many Requests";
-	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}

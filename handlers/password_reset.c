@@ -148,15 +148,35 @@ link_token(struct req *r, char out[TOKEN_B64_LEN + 2])
 	return 0;
 }
 
+/*
+ * The SHA-256 (hex) of a link's token into hash; 0, or -1 with the error
+ * response written (400 invalid_token, or the field error).
+ */
+static int
+link_token_hash(struct req *r, char hash[65])
+{
+	char token[TOKEN_B64_LEN + 2];
+	int rc;
+
+	if ((rc = link_token(r, token)) == -2)
+		return -1;
+	if (rc == -1) {
+		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
+		return -1;
+	}
+	crypto_sha256_hex(token, strlen(token), hash);
+	crypto_wipe(token, sizeof(token));
+	return 0;
+}
+
 void
 handle_password_reset_confirm(struct req *r)
 {
 	const char *pw = NULL, *pw2 = NULL, *why, *p[3];
-	char token[TOKEN_B64_LEN + 2], hash[65];
+	char hash[65];
 	PGresult *u = NULL, *q = NULL, *rev = NULL;
 	struct json_object *o;
 	char *newhash = NULL;
-	int rc;
 
 	if (r->json == NULL) {
 		resp_error(r, ERR_INVALID_JSON, NULL);
@@ -176,14 +196,8 @@ handle_password_reset_confirm(struct req *r)
 		    "not match");
 		return;
 	}
-	if ((rc = link_token(r, token)) == -2)
+	if (link_token_hash(r, hash) == -1)
 		return;
-	if (rc == -1) {
-		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
-		return;
-	}
-	crypto_sha256_hex(token, strlen(token), hash);
-	crypto_wipe(token, sizeof(token));
 	p[0] = hash;
 	if ((u = db_exec(Q_RESET_LOOKUP, 1, p)) == NULL) {
 		resp_db_error(r);
@@ -253,21 +267,14 @@ handle_verify_email(struct req *r)
 	const char *p[1];
 	PGresult *q = NULL, *v;
 	struct json_object *o;
-	int rc;
 
 	if (r->method == M_POST && r->json == NULL &&
 	    req_query(r->query, "token", token, sizeof(token)) != 1) {
 		resp_error(r, ERR_INVALID_JSON, NULL);
 		return;
 	}
-	if ((rc = link_token(r, token)) == -2)
+	if (link_token_hash(r, hash) == -1)
 		return;
-	if (rc == -1) {
-		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
-		return;
-	}
-	crypto_sha256_hex(token, strlen(token), hash);
-	crypto_wipe(token, sizeof(token));
 	if (db_begin() == -1) {
 		resp_db_error(r);
 		return;

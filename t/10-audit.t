@@ -44,7 +44,7 @@ api(POST => '/auth/refresh', json => { refresh_token => $k->{refresh_token} });
 is(psql("SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND outcome = 'reuse_detected'"),
     1, 'reuse detection audited once');
 
-like(psql("DELETE FROM audit_log WHERE user_id = '$uid'") . `true`, qr//, 'delete attempted');
+psql("DELETE FROM audit_log WHERE user_id = '$uid'");
 cmp_ok(psql("SELECT count(*) FROM audit_log WHERE user_id = '$uid'"), '>', 5,
     'the audit log is append-only (DELETE refused)');
 

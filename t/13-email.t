@@ -160,5 +160,12 @@ is($r->{status}, 429, 'a second request within 60 s: 429');
 ok($r->{headers}{'retry-after'} > 0 && $r->{headers}{'retry-after'} <= 60, 'Retry-After');
 is(api(POST => '/auth/captcha', json => { email => 'nope' })->{status}, 400, 'bad email 400');
 
+# Link tokens travel in query strings; no log may hold one.
+for my $f ('nginx-access.log', 'fcgi-auth.log', 'mailer.log') {
+	open my $fh, '<', stack_dir() . "/log/$f" or next;
+	my $log = do { local $/; <$fh> };
+	unlike($log, qr/\Q$vt\E|\Q$rt\E/, "no link token in $f");
+}
+
 logs_clean();
 done_testing;
