@@ -3,6 +3,7 @@
  * that preforks workers on the FastCGI socket, restarts the ones that
  * die (with back-off), drains on SIGTERM and reloads on SIGHUP.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -143,13 +144,21 @@ static pid_t
 spawn(int i)
 {
 	sigset_t none;
-	pid_t pid;
+	pid_t pid, master = getpid();
 
 	if ((pid = fork()) == -1) {
 		log_err("master: fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
+		/*
+		 * A master killed outright (SIGKILL, a crash) must take its
+		 * workers with it: they would keep serving a socket that the
+		 * next master, started by supervisord, has replaced.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		    getppid() != master)
+			_exit(0);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		set_title("fcgi-auth: worker");
