@@ -209,12 +209,8 @@ check(struct config *c, char *err, size_t errlen)
 		    "info or debug");
 		return -1;
 	}
-	if (strncmp(c->redis_url, "redis://", 8) &&
-	    strncmp(c->redis_url, "unix:", 5)) {
-		snprintf(err, errlen, "AUTH_REDIS_URL: must be "
-		    "redis://host:port/db or unix:/path");
+	if (cache_check_url(c->redis_url, err, errlen) == -1)
 		return -1;
-	}
 	if (c->session_max_ttl < c->refresh_ttl) {
 		snprintf(err, errlen, "AUTH_SESSION_MAX_TTL: must be at least "
 		    "AUTH_REFRESH_TTL");

@@ -306,6 +306,18 @@ db_exec(enum db_stmt q, int n, const char *const *params)
 		if ((s = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)) != NULL)
 			snprintf(last_constraint, sizeof(last_constraint), "%s",
 			    s);
+		if (strcmp(last_state, "25006") == 0) {
+			/*
+			 * Read-only: this server was demoted (or is a
+			 * standby a failover left us on). Drop it; the next
+			 * connect finds the read-write one (conninfo lists
+			 * every host, target_session_attrs=read-write).
+			 */
+			log_warn("postgres: server is read-only, reconnecting");
+			PQclear(res);
+			db_close();
+			return NULL;
+		}
 		if (PQstatus(conn) == CONNECTION_OK || in_tx) {
 			if (strcmp(last_state, "23505") != 0)
 				log_err("postgres: %s failed: %s",
@@ -373,6 +385,7 @@ db_down(void)
 {
 	return conn == NULL || PQstatus(conn) != CONNECTION_OK ||
 	    strcmp(last_state, "57014") == 0 ||
+	    strcmp(last_state, "25006") == 0 ||
 	    strncmp(last_state, "08", 2) == 0 || strncmp(last_state, "57P", 3) == 0;
 }
 

@@ -100,6 +100,7 @@ void	 log_set_level(const char *);
 void	 log_set_reqid(const char *);
 void	 log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+double	 now_mono(void);
 #define log_err(...)	log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_INFO, __VA_ARGS__)
@@ -254,6 +255,10 @@ void	 db_audit(struct req *, const char *uid, const char *event,
 struct redisReply;
 int	 cache_ok(void);
 struct redisReply *cache_cmd(const char *fmt, ...);
+struct redisReply *cache_cmd_at(const char *epoch, const char *fmt, ...);
+const char *cache_epoch(void);
+int	 cache_ready(void);
+int	 cache_check_url(const char *url, char *err, size_t errlen);
 void	 cache_close(void);
 
 /* ---- sessions (session.c) ---- */

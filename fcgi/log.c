@@ -113,3 +113,13 @@ log_request(const char *id, const char *method, const char *path, int status,
 		n = sizeof(buf) - 1;
 	emit(buf, n, sizeof(buf));
 }
+
+/* Seconds on the monotonic clock. */
+double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

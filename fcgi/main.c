@@ -38,15 +38,6 @@ static char *cfg_file;
 static char *title_base;
 static size_t title_len;
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void __attribute__((noreturn))
 usage(void)
 {

@@ -1,9 +1,12 @@
 /*
  * Sessions: Postgres is the truth, Redis mirrors it. The mirror key
- * fa:s:<sid> holds the user id while the session is active, or "-" (a
- * tombstone) once it is revoked. A miss falls back to Postgres and
+ * fa:s:<epoch>:<sid> holds the user id while the session is active, or
+ * "-" (a tombstone) once it is revoked. A miss falls back to Postgres and
  * re-fills with SET NX, so a refill can never overwrite a tombstone
- * written by a concurrent revocation.
+ * written by a concurrent revocation. The epoch (cache.c) changes when
+ * Redis fails over to a replica, which may have missed the last
+ * tombstones: the new master's mirror starts empty and refills from
+ * Postgres.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +18,39 @@
 
 #include "fcgi-auth.h"
 
+/* The mirror key of sid on the current Redis data set, whose epoch goes
+ * to at; -1 when Redis is unavailable. */
+static int
+mirror_key(char *key, size_t keylen, char *at, size_t atlen, const char *sid)
+{
+	int n;
+
+	if (cache_ready() == -1)
+		return -1;
+	snprintf(at, atlen, "%s", cache_epoch());
+	n = snprintf(key, keylen, "fa:s:%s:%s", at, sid);
+	return n > 0 && (size_t)n < keylen ? 0 : -1;
+}
+
 void
 session_mirror_set(const char *sid, const char *uid, long long exp)
 {
 	redisReply *rep;
+	char key[128], at[16];
 
-	if (exp <= (long long)time(NULL))
+	if (exp <= (long long)time(NULL) ||
+	    mirror_key(key, sizeof(key), at, sizeof(at), sid) == -1)
 		return;
 	/*
 	 * One round trip: SET NX never overwrites a tombstone a concurrent
 	 * revocation wrote; an existing entry gets the later expiry (GT
 	 * never shortens it).
 	 */
-	rep = cache_cmd("EVAL %s 1 fa:s:%s %s %lld",
+	rep = cache_cmd_at(at, "EVAL %s 1 %s %s %lld",
 	    "if redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2], 'NX') "
 	    "then return 1 end "
 	    "redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT') return 0",
-	    sid, uid, exp);
+	    key, uid, exp);
 	freeReplyObject(rep);
 }
 
@@ -39,21 +58,25 @@ static void
 mirror_refill(const char *sid, const char *uid, long long exp)
 {
 	redisReply *rep;
+	char key[128], at[16];
 
-	if (exp <= (long long)time(NULL))
+	if (exp <= (long long)time(NULL) ||
+	    mirror_key(key, sizeof(key), at, sizeof(at), sid) == -1)
 		return;
-	rep = cache_cmd("SET fa:s:%s %s EXAT %lld NX", sid, uid, exp);
+	rep = cache_cmd_at(at, "SET %s %s EXAT %lld NX", key, uid, exp);
 	freeReplyObject(rep);
 }
 
 void
 session_mirror_revoke(const char *sid, long long abs_exp)
 {
-	redisReply *rep;
+	redisReply *rep = NULL;
+	char key[128], at[16];
 
 	if (abs_exp <= (long long)time(NULL))
 		abs_exp = (long long)time(NULL) + 60;
-	rep = cache_cmd("SET fa:s:%s - EXAT %lld", sid, abs_exp);
+	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == 0)
+		rep = cache_cmd_at(at, "SET %s - EXAT %lld", key, abs_exp);
 	if (rep == NULL)
 		log_warn("redis: tombstone for a revoked session not written");
 	freeReplyObject(rep);
@@ -80,7 +103,11 @@ session_check(const char *sid, const char *uid)
 	enum sess_state st;
 	long long idle, abs;
 
-	rep = cache_cmd("GET fa:s:%s", sid);
+	char key[128], at[16];
+
+	rep = NULL;
+	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == 0)
+		rep = cache_cmd_at(at, "GET %s", key);
 	if (rep != NULL && rep->type == REDIS_REPLY_STRING) {
 		st = strlen(uid) == rep->len &&
 		    crypto_ct_equal(rep->str, uid, rep->len) ? SESS_ACTIVE :

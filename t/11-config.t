@@ -38,7 +38,24 @@ for my $case (['AUTH_ACCESS_TTL=abc', 'AUTH_ACCESS_TTL'], ['AUTH_WORKERS=9999', 
 	isnt($?, 0, "$case->[0] refused");
 	like($o, qr/\Q$case->[1]\E/, "error names $case->[1]");
 }
-my $o = `$bin -c /nonexistent.conf --check-config 2>&1`;
+# AUTH_REDIS_URL forms: one server, a unix socket, or Sentinels.
+for my $u ('redis://127.0.0.1:6379/0', 'redis://:pw@cache.internal', 'redis://[::1]:6380/2',
+    'unix:/run/redis/redis.sock', 'redis-sentinel://10.0.0.1:26379,10.0.0.2,10.0.0.3:26380/mymaster',
+    'redis-sentinel://:pw@[fd00::1]:26379/auth-cache/3') {
+	`AUTH_REDIS_URL='$u' $bin -c $conf --check-config 2>&1`;
+	is($?, 0, "AUTH_REDIS_URL=$u accepted");
+}
+for my $u ('redis://', 'redis://h:0', 'redis://a,b', 'redis://h/x', 'unix:relative.sock',
+    'redis-sentinel://h1,h2', 'redis-sentinel://h1/', 'redis-sentinel://h1/na me',
+    'redis-sentinel://' . join(',', map { "h$_" } 1 .. 9) . '/m', 'redis-sentinel://h1:99999/m') {
+	my $o = `AUTH_REDIS_URL='$u' $bin -c $conf --check-config 2>&1`;
+	isnt($?, 0, "AUTH_REDIS_URL=$u refused");
+	like($o, qr/AUTH_REDIS_URL: must be/, 'with the forms it accepts');
+}
+my $o = `AUTH_REDIS_URL='redis-sentinel://:hunter22\@s1/m' $bin -c $conf --check-config 2>&1`;
+unlike($o, qr/hunter22/, 'a Redis password is masked');
+
+$o = `$bin -c /nonexistent.conf --check-config 2>&1`;
 isnt($?, 0, 'a missing config file is an error');
 
 # Production refuses a missing or short secret.
