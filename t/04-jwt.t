@@ -118,8 +118,7 @@ my $j3 = login_user($u);
 system("redis-cli -s " . stack_dir() . "/run/redis.sock FLUSHALL >/dev/null");
 is(api(GET => '/auth/me', headers => bearer($j3->{access_token}))->{status}, 200,
     'active session accepted after the mirror is lost (Postgres fallback)');
-is(`redis-cli -s @{[stack_dir()]}/run/redis.sock GET fa:s:$j3->{session_id}` =~ s/\s+//gr,
-    $u->{user_id}, 'and the mirror is re-filled');
+is(redis('GET', mirror_key($j3->{session_id})), $u->{user_id}, 'and the mirror is re-filled');
 
 logs_clean();
 done_testing;

@@ -119,7 +119,7 @@ is(psql("SELECT idle_expires_at <= absolute_expires_at FROM sessions WHERE id = 
     't', 'never past the absolute expiry');
 psql("UPDATE sessions SET absolute_expires_at = now() - interval '1 second' WHERE id = '$b->{session_id}'");
 is(refresh($b->{refresh_token})->{status}, 401, 'absolutely expired session: refresh 401');
-system("redis-cli -s " . stack_dir() . "/run/redis.sock DEL fa:s:$b->{session_id} >/dev/null");
+is(redis('DEL', mirror_key($b->{session_id})), 1, 'its mirror entry dropped (so Postgres is asked)');
 is(api(GET => '/auth/me', headers => bearer($b->{access_token}))->{status}, 401,
     'absolutely expired session: access refused');
 

@@ -15,7 +15,7 @@ use Test::More;
 our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
     json_encode json_decode master_pid worker_pids wait_mail mail_token
-    mails_to);
+    mails_to mirror_key redis);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -179,6 +179,21 @@ sub mail_token {
 	my ($text) = @_;
 	return unless defined $text;
 	return $text =~ /[?&]token=([A-Za-z0-9_-]+)/ ? $1 : undef;
+}
+
+# redis(ARGS...): redis-cli against a stack's Redis; its output, trimmed.
+sub redis {
+	my $dir = stack_dir();
+	my $out = `redis-cli -s $dir/run/redis.sock @_`;
+	return $out =~ s/\s+\z//r;
+}
+
+# The session mirror's key for a session id (fcgi/session.c, cache.c):
+# fa:s:<first 12 digits of the master's replication id>:<sid>.
+sub mirror_key {
+	my ($sid) = @_;
+	my ($id) = redis('INFO replication') =~ /^master_replid:([0-9a-f]{12})/m;
+	return "fa:s:$id:$sid";
 }
 
 sub master_pid {
