@@ -47,7 +47,14 @@ at(7);
 my @w = grep { /\d/ } map { s/\s+//gr } `ps -o pid= --ppid $m1`;
 $ev{kill} = time;
 kill 'KILL', $m1;
-ok(wait_until(2, sub { !grep { kill 0, $_ } @w }), 'master SIGKILLed: its workers exit with it (no orphans)');
+# Alive: exists and is not a zombie waiting for init to reap it.
+sub alive {
+	open my $f, '<', "/proc/$_[0]/stat" or return 0;
+	my $st = <$f> // '';
+	return $st !~ /^\d+ \(.*\) Z /s;
+}
+ok(wait_until(5, sub { !grep { alive($_) } @w }), 'master SIGKILLed: its workers exit with it (no orphans)')
+    or diag `ps -o pid,ppid,stat,etimes,args -p @{[join ',', @w]}`;
 ok(wait_until(10, sub { my $p = sv_pid(); $p && $p != $m1 }), 'supervisord started a new master');
 waitpid $loader, 0;
 
