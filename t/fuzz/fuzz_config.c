@@ -1,4 +1,4 @@
-/* libFuzzer driver: configuration lines. */
+/* libFuzzer driver: configuration lines, and the input as AUTH_REDIS_URL. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(s, data, len);
 	s[len] = '\0';
 	(void)cfg_parse_line(&c, s, err, sizeof(err));
+	(void)cache_check_url(s, err, sizeof(err));
 	free(s);
 	return 0;
 }
