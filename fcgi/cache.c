@@ -111,7 +111,7 @@ parse_url(const char *u, struct redis_target *t, char *err, size_t errlen)
 	} else {
 		goto bad;
 	}
-	if ((at = strchr(p, '@')) != NULL) {
+	if ((at = strrchr(p, '@')) != NULL) {	/* the password may hold '@' */
 		if (*p != ':' || (size_t)(at - p - 1) >= sizeof(t->pass))
 			goto bad;
 		memcpy(t->pass, p + 1, (size_t)(at - p - 1));

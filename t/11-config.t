@@ -41,7 +41,7 @@ for my $case (['AUTH_ACCESS_TTL=abc', 'AUTH_ACCESS_TTL'], ['AUTH_WORKERS=9999', 
 # AUTH_REDIS_URL forms: one server, a unix socket, or Sentinels.
 for my $u ('redis://127.0.0.1:6379/0', 'redis://:pw@cache.internal', 'redis://[::1]:6380/2',
     'unix:/run/redis/redis.sock', 'redis-sentinel://10.0.0.1:26379,10.0.0.2,10.0.0.3:26380/mymaster',
-    'redis-sentinel://:pw@[fd00::1]:26379/auth-cache/3') {
+    'redis-sentinel://:pw@[fd00::1]:26379/auth-cache/3', 'redis://:p\@ss/w\@cache:6379/1') {
 	`AUTH_REDIS_URL='$u' $bin -c $conf --check-config 2>&1`;
 	is($?, 0, "AUTH_REDIS_URL=$u accepted");
 }
