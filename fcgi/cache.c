@@ -317,17 +317,18 @@ cache_epoch(void)
 }
 
 /*
- * Run one command. NULL means Redis is unavailable (the caller falls back
- * or answers 503); an error reply is returned as a reply. A connection
- * that died since the last use is re-made and the command retried once.
- * With at != NULL (keys built from cache_epoch() == at) a connection that
- * now sees another data set runs nothing and NULL is returned.
+ * Run one command (cache_cmd(fmt, ...) is cache_cmd_at(NULL, fmt, ...)).
+ * NULL means Redis is unavailable (the caller falls back or answers 503);
+ * an error reply is returned as a reply. A connection that died since the
+ * last use is re-made and the command retried once. With at != NULL (keys
+ * built from cache_epoch() == at) a connection that now sees another data
+ * set runs nothing and NULL is returned.
  */
-static redisReply *
-cache_vcmd(const char *at, const char *fmt, va_list ap)
+redisReply *
+cache_cmd_at(const char *at, const char *fmt, ...)
 {
 	redisReply *rep;
-	va_list cp;
+	va_list ap;
 	int tries;
 
 	for (tries = 0; tries < 2; tries++) {
@@ -335,48 +336,22 @@ cache_vcmd(const char *at, const char *fmt, va_list ap)
 			return NULL;
 		if (at != NULL && strcmp(at, epoch) != 0)
 			return NULL;
-		va_copy(cp, ap);
-		rep = redisvCommand(rc, fmt, cp);
-		va_end(cp);
+		va_start(ap, fmt);
+		rep = redisvCommand(rc, fmt, ap);
+		va_end(ap);
 		if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
 		    strncmp(rep->str, "READONLY", 8) == 0) {
 			log_warn("redis: the master became a replica");
 			freeReplyObject(rep);
-			cache_close();
-			retry_at = 0;
-			continue;
-		}
-		if (rep != NULL)
+		} else if (rep != NULL) {
 			return rep;
-		log_warn("redis: %s", rc->errstr);
+		} else {
+			log_warn("redis: %s", rc->errstr);
+		}
 		cache_close();
 		retry_at = 0;		/* one immediate reconnect */
 	}
 	return NULL;
-}
-
-redisReply *
-cache_cmd(const char *fmt, ...)
-{
-	redisReply *rep;
-	va_list ap;
-
-	va_start(ap, fmt);
-	rep = cache_vcmd(NULL, fmt, ap);
-	va_end(ap);
-	return rep;
-}
-
-redisReply *
-cache_cmd_at(const char *at, const char *fmt, ...)
-{
-	redisReply *rep;
-	va_list ap;
-
-	va_start(ap, fmt);
-	rep = cache_vcmd(at, fmt, ap);
-	va_end(ap);
-	return rep;
 }
 
 /* Connect now if need be; 0 when a connection is up. */

@@ -254,8 +254,8 @@ void	 db_audit(struct req *, const char *uid, const char *event,
 /* ---- cache (cache.c) ---- */
 struct redisReply;
 int	 cache_ok(void);
-struct redisReply *cache_cmd(const char *fmt, ...);
 struct redisReply *cache_cmd_at(const char *epoch, const char *fmt, ...);
+#define cache_cmd(...)	cache_cmd_at(NULL, __VA_ARGS__)
 const char *cache_epoch(void);
 int	 cache_ready(void);
 int	 cache_check_url(const char *url, char *err, size_t errlen);
