@@ -115,9 +115,7 @@ waitpid $killer, 0;
 is($? >> 8, 0, 'the mailer was SIGKILLed and restarted 12 times during the burst');
 sub burst_mail {	# address => [Message-ID of each copy received]
 	my %got;
-	for my $f (glob "$dir/mail/*.eml") {
-		open my $fh, '<', $f or next;
-		my $t = do { local $/; <$fh> };
+	for my $t (all_mails($dir)) {
 		my ($to) = $t =~ /^X-Envelope-To: (reset\d+-\Q$tag\E\@example\.com)\r?$/mi or next;
 		my ($id) = $t =~ /^Message-ID: (<[^>]+>)\r?$/mi;
 		push @{ $got{$to} }, $id // '';

@@ -15,7 +15,7 @@ use Test::More;
 our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
     json_encode json_decode master_pid worker_pids wait_mail mail_token
-    mails_to mirror_key redis);
+    mails_to all_mails mirror_key redis);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -154,16 +154,21 @@ sub wait_until {
 }
 
 # Messages the SMTP sink stored for an address (oldest first).
-sub mails_to {
-	my ($to, $dir) = @_;
+# Every message the stack's SMTP sink stored, oldest first.
+sub all_mails {
+	my ($dir) = @_;
 	$dir //= stack_dir();
 	my @m;
 	for my $f (sort glob("$dir/mail/*.eml")) {
 		open my $fh, '<', $f or next;
-		my $text = do { local $/; <$fh> };
-		push @m, $text if $text =~ /^X-Envelope-To: \Q$to\E\r?$/mi;
+		push @m, do { local $/; <$fh> };
 	}
 	return @m;
+}
+
+sub mails_to {
+	my ($to, $dir) = @_;
+	return grep { /^X-Envelope-To: \Q$to\E\r?$/mi } all_mails($dir);
 }
 
 # Wait for the Nth message to an address; returns its text.
