@@ -85,6 +85,12 @@ static const struct cfg_key keys[] = {
 	{ "AUTH_RL_RESET_IP", CFG_INT, O(rl_reset_ip), 1, 1000000, "20", 0 },
 	{ "AUTH_RL_CAPTCHA_IP", CFG_INT, O(rl_captcha_ip), 1, 1000000, "20",
 	    0 },
+	{ "AUTH_DATA_KEY_FILE", CFG_STR, O(data_key_file), 0, 0, "", 0 },
+	{ "AUTH_ALLOWED_ORIGINS", CFG_STR, O(allowed_origins), 0, 0, "", 0 },
+	{ "AUTH_SMTP_TLS", CFG_STR, O(smtp_tls), 0, 0, "", 0 },
+	{ "AUTH_HASH_SOCKET", CFG_STR, O(hash_socket), 0, 0, "", 0 },
+	{ "AUTH_HASH_WORKERS", CFG_INT, O(hash_workers), 0, 256, "0", 0 },
+	{ "AUTH_HASH_NICE", CFG_INT, O(hash_nice), 0, 19, "10", 0 },
 };
 #undef O
 
@@ -196,6 +202,36 @@ cfg_parse_line(struct config *c, const char *line, char *err, size_t errlen)
 	return set_value(c, k, val, err, errlen);
 }
 
+/* Does the SMTP URL name this host (localhost, 127.x, ::1)? */
+static int
+smtp_loopback(const char *url)
+{
+	const char *h = strstr(url, "://"), *at;
+	size_t n, i;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	n = strcspn(h, "/?#");
+	if ((at = memchr(h, '@', n)) != NULL) {	/* user[:pass]@host */
+		while ((at = memchr(h, '@', n)) != NULL) {
+			n -= (size_t)(at + 1 - h);
+			h = at + 1;
+		}
+	}
+	if (n >= 5 && strncmp(h, "[::1]", 5) == 0)
+		return n == 5 || h[5] == ':';
+	n = strcspn(h, ":/?#");
+	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+		return 1;
+	if (n < 7 || strncmp(h, "127.", 4) != 0)
+		return 0;
+	for (i = 0; i < n; i++)		/* a dotted quad, not 127.x.example */
+		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+			return 0;
+	return 1;
+}
+
 static int
 check(struct config *c, char *err, size_t errlen)
 {
@@ -218,6 +254,22 @@ check(struct config *c, char *err, size_t errlen)
 	}
 	if (*c->issuer == '\0') {
 		snprintf(err, errlen, "AUTH_ISSUER: must not be empty");
+		return -1;
+	}
+	if (*c->smtp_tls == '\0') {
+		/* Unset: TLS is required, except towards this very host. */
+		free(c->smtp_tls);
+		c->smtp_tls = strdup(smtp_loopback(c->smtp_url) ?
+		    "opportunistic" : "required");
+		if (c->smtp_tls == NULL) {
+			snprintf(err, errlen, "AUTH_SMTP_TLS: out of memory");
+			return -1;
+		}
+	}
+	if (strcmp(c->smtp_tls, "required") && strcmp(c->smtp_tls,
+	    "opportunistic") && strcmp(c->smtp_tls, "none")) {
+		snprintf(err, errlen, "AUTH_SMTP_TLS: must be required, "
+		    "opportunistic or none");
 		return -1;
 	}
 	return 0;

@@ -63,7 +63,7 @@ static const struct {
 	[Q_SESSION_REVOKE] = { "session_revoke",
 	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
 	    "WHERE id = $1 AND revoked_at IS NULL "
-	    "RETURNING user_id, " EPOCH("absolute_expires_at") },
+	    "RETURNING id, " EPOCH("absolute_expires_at") },
 	[Q_SESSION_REVOKE_USER] = { "session_revoke_user",
 	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
 	    "WHERE user_id = $1 AND " ACTIVE
@@ -85,7 +85,7 @@ static const struct {
 	[Q_SESSION_REVOKE_OWN] = { "session_revoke_own",
 	    "UPDATE sessions SET revoked_at = now(), revoke_reason = 'deleted' "
 	    "WHERE id = $1 AND user_id = $2 AND " ACTIVE
-	    " RETURNING " EPOCH("absolute_expires_at") },
+	    " RETURNING id, " EPOCH("absolute_expires_at") },
 	[Q_RT_INSERT] = { "rt_insert",
 	    "INSERT INTO refresh_tokens (session_id, token_hash) "
 	    "VALUES ($1, $2)" },
@@ -177,15 +177,6 @@ db_conn(void)
 	return conn;
 }
 
-static char refresh_key[129];
-
-/* The refresh-successor secret (sql/003), read once per connection. */
-const char *
-db_refresh_key(void)
-{
-	return refresh_key;
-}
-
 static int
 db_connect(void)
 {
@@ -194,17 +185,6 @@ db_connect(void)
 
 	if (db_connect_raw() == -1)
 		return -1;
-	res = PQexec(conn, "SELECT secret FROM server_secrets "
-	    "WHERE name = 'refresh_successor'");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-	    PQgetlength(res, 0, 0) < 32) {
-		log_err("postgres: no refresh secret (run fcgi-auth migrate)");
-		PQclear(res);
-		db_close();
-		return -1;
-	}
-	snprintf(refresh_key, sizeof(refresh_key), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
 	for (i = 0; i < Q__MAX; i++) {
 		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -363,12 +343,32 @@ db_begin(void)
 	return -1;
 }
 
+/*
+ * COMMIT of a transaction in which a statement failed "succeeds" with
+ * the tag ROLLBACK: only the tag COMMIT means the writes are durable.
+ */
 int
 db_commit(void)
 {
+	PGresult *res;
+	int ok;
+
 	if (conn == NULL)
 		return -1;
-	return simple("COMMIT");
+	if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
+		log_err("postgres: COMMIT of a failed transaction refused");
+		db_rollback();
+		return -1;
+	}
+	res = PQexec(conn, "COMMIT");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
+	if (!ok)
+		log_err("postgres: COMMIT did not commit (%s)",
+		    PQresultStatus(res) == PGRES_COMMAND_OK ? PQcmdStatus(res) :
+		    PQerrorMessage(conn));
+	PQclear(res);
+	return ok ? 0 : -1;
 }
 
 void
@@ -389,8 +389,11 @@ db_down(void)
 	    strncmp(last_state, "08", 2) == 0 || strncmp(last_state, "57P", 3) == 0;
 }
 
-/* One audit row; never a secret. Errors are logged, not fatal. */
-void
+/*
+ * One audit row; never a secret. 0 when written, -1 when not: inside a
+ * transaction that aborts it, so the caller must fail the request.
+ */
+int
 db_audit(struct req *r, const char *uid, const char *event,
     const char *outcome)
 {
@@ -402,8 +405,10 @@ db_audit(struct req *r, const char *uid, const char *event,
 	p[2] = r ? r->user_agent : "";
 	p[3] = event;
 	p[4] = outcome;
-	if ((res = db_exec(Q_AUDIT, 5, p)) != NULL)
-		PQclear(res);
+	if ((res = db_exec(Q_AUDIT, 5, p)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
 }
 
 /* The answer for a failed statement: 503 for an outage, else 500. */

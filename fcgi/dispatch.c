@@ -1,8 +1,11 @@
 /*
  * The route table is the spine: the only place a path string appears.
  * Aliases are more rows pointing at the same handler. Shared checks run
- * here once, in a fixed order: 404, 405 (+Allow), 413, 415, 401; then the
- * handler runs and may assume they passed.
+ * here once, in a fixed order: 404, 405 (+Allow), pool, 413, 415, 401,
+ * 403 for a cross-site cookie request; then the handler runs and may
+ * assume they passed. R_HASH rows hash a password: when the master runs
+ * a hash pool, the fast pool refuses them (nginx routes them to the hash
+ * socket), so no flood of them can occupy the workers of token checks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +19,13 @@ static const struct route routes[] = {
 	{ M_GET,    "/ping",                   handle_ping,           0,         0 },
 	{ M_GET,    "/health",                 handle_health,         0,         0 },
 	{ M_POST,   "/auth/captcha",           handle_captcha,        0,         B16K },
-	{ M_POST,   "/auth/register",          handle_register,       0,         B16K },
-	{ M_POST,   "/register",               handle_register,       0,         B16K },
-	{ M_POST,   "/auth/login",             handle_login,          0,         B16K },
-	{ M_POST,   "/login",                  handle_login,          0,         B16K },
-	{ M_POST,   "/auth/refresh",           handle_refresh,        0,         B16K },
-	{ M_POST,   "/refresh",                handle_refresh,        0,         B16K },
-	{ M_POST,   "/auth/refresh-token",     handle_refresh,        0,         B16K },
+	{ M_POST,   "/auth/register",          handle_register,       R_HASH,    B16K },
+	{ M_POST,   "/register",               handle_register,       R_HASH,    B16K },
+	{ M_POST,   "/auth/login",             handle_login,          R_HASH,    B16K },
+	{ M_POST,   "/login",                  handle_login,          R_HASH,    B16K },
+	{ M_POST,   "/auth/refresh",           handle_refresh,        R_ORIGIN,  B16K },
+	{ M_POST,   "/refresh",                handle_refresh,        R_ORIGIN,  B16K },
+	{ M_POST,   "/auth/refresh-token",     handle_refresh,        R_ORIGIN,  B16K },
 	{ M_POST,   "/auth/verify",            handle_verify,         0,         B16K },
 	{ M_POST,   "/verify",                 handle_verify,         0,         B16K },
 	{ M_POST,   "/auth/verify-email",      handle_verify_email,   0,         B16K },
@@ -32,18 +35,18 @@ static const struct route routes[] = {
 	{ M_GET,    "/authorized/me",          handle_me,             R_AUTH,    0 },
 	{ M_GET,    "/user/info",              handle_user_info,      R_AUTH,    0 },
 	{ M_PATCH,  "/user/info",              handle_user_info_patch, R_AUTH,   B16K },
-	{ M_POST,   "/auth/password",          handle_password_change, R_AUTH,   B16K },
-	{ M_POST,   "/auth/logout",            handle_logout,         R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/logout",                 handle_logout,         R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/auth/logout-all",        handle_logout_all,     R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/logout-all",             handle_logout_all,     R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/auth/revoke-all",        handle_logout_all,     R_AUTH | R_COOKIE, B16K },
+	{ M_POST,   "/auth/password",          handle_password_change, R_AUTH | R_HASH, B16K },
+	{ M_POST,   "/auth/logout",            handle_logout,         R_AUTH | R_COOKIE | R_ORIGIN, B16K },
+	{ M_POST,   "/logout",                 handle_logout,         R_AUTH | R_COOKIE | R_ORIGIN, B16K },
+	{ M_POST,   "/auth/logout-all",        handle_logout_all,     R_AUTH | R_COOKIE | R_ORIGIN, B16K },
+	{ M_POST,   "/logout-all",             handle_logout_all,     R_AUTH | R_COOKIE | R_ORIGIN, B16K },
+	{ M_POST,   "/auth/revoke-all",        handle_logout_all,     R_AUTH | R_COOKIE | R_ORIGIN, B16K },
 	{ M_GET,    "/auth/sessions",          handle_sessions_list,  R_AUTH,    0 },
 	{ M_DELETE, "/auth/sessions/",         handle_session_delete, R_AUTH | R_PARAM, 0 },
 	{ M_POST,   "/auth/password-reset",    handle_password_reset, 0,         B16K },
 	{ M_POST,   "/password-reset",         handle_password_reset, 0,         B16K },
-	{ M_POST,   "/auth/password-reset-confirm", handle_password_reset_confirm, 0, B16K },
-	{ M_POST,   "/password-reset-confirm", handle_password_reset_confirm, 0, B16K },
+	{ M_POST,   "/auth/password-reset-confirm", handle_password_reset_confirm, R_HASH, B16K },
+	{ M_POST,   "/password-reset-confirm", handle_password_reset_confirm, R_HASH, B16K },
 	{ M_GET,    "/.well-known/jwks.json",  handle_jwks,           0,         0 },
 	{ M_GET,    "/metrics",                handle_metrics,        R_LOOPBACK, 0 },
 };
@@ -146,6 +149,18 @@ dispatch(struct req *r)
 		resp_error(r, ERR_NOT_FOUND, NULL);
 		return;
 	}
+	if ((rt->flags & R_HASH) && worker_pool == POOL_FAST &&
+	    worker_has_hash_pool) {
+		static int said;
+
+		if (!said++)
+			log_err("%s reached the fast pool: nginx must send the "
+			    "hashing routes to AUTH_HASH_SOCKET (see "
+			    "conf/nginx-fcgi-auth.conf)", rt->path);
+		resp_header(r, "Retry-After: 1");
+		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
+		return;
+	}
 	if (r->content_length > 0 &&
 	    (unsigned long long)r->content_length > (rt->body_max ? rt->body_max :
 	    BODY_MAX_DEFAULT)) {
@@ -168,6 +183,10 @@ dispatch(struct req *r)
 				return;
 		} else if (auth_bearer(r) == -1)
 			return;
+	}
+	if ((rt->flags & R_ORIGIN) && r->auth.via_cookie && !req_same_origin(r)) {
+		resp_error(r, ERR_FORBIDDEN, "Cross-site request refused");
+		return;
 	}
 	if (r->body_len > 0 && (rc = req_parse_json(r, dup, sizeof(dup))) != 0) {
 		if (rc == -2) {

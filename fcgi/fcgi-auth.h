@@ -21,6 +21,8 @@ struct FCGX_Request;
 #define REQID_MAX		64
 #define TOKEN_BYTES		32		/* 256-bit opaque tokens */
 #define TOKEN_B64_LEN		43		/* base64url of 32 bytes, no padding */
+#define UA_MAX			512		/* bytes of User-Agent kept (stored) */
+#define ADDR_MAX		64		/* bytes of REMOTE_ADDR kept */
 
 /* ---- errors (response.c maps them to HTTP in one place) ---- */
 enum api_err {
@@ -85,6 +87,12 @@ struct config {
 	long	 rl_reset_email;	/* AUTH_RL_RESET_EMAIL */
 	long	 rl_reset_ip;		/* AUTH_RL_RESET_IP */
 	long	 rl_captcha_ip;		/* AUTH_RL_CAPTCHA_IP */
+	char	*data_key_file;		/* AUTH_DATA_KEY_FILE: key outside the DB */
+	char	*allowed_origins;	/* AUTH_ALLOWED_ORIGINS, space-separated */
+	char	*smtp_tls;		/* AUTH_SMTP_TLS: required|opportunistic|none */
+	char	*hash_socket;		/* AUTH_HASH_SOCKET: the hashing pool's */
+	long	 hash_workers;		/* AUTH_HASH_WORKERS, 0 = 1 per core */
+	long	 hash_nice;		/* AUTH_HASH_NICE: its CPU niceness */
 };
 
 extern struct config cfg;
@@ -121,6 +129,17 @@ long	 b64url_decode(const char *, size_t, unsigned char *, size_t);
 void	 crypto_wipe(void *, size_t);
 int	 crypto_uuid(char out[UUID_LEN + 1]);
 
+/* ---- the data key (datakey.c): secrets kept outside the database ---- */
+int	 datakey_load(char *err, size_t errlen);
+int	 datakey_loaded(void);
+void	 datakey_free(void);
+int	 datakey_sub(const char *label, unsigned char out[32]);
+char	*datakey_seal(const char *label, const char *aad, const char *text);
+char	*datakey_open(const char *label, const char *aad, const char *sealed);
+#define DK_OUTBOX	"fcgi-auth outbox aes-256-gcm"
+#define DK_REFRESH	"fcgi-auth refresh successor"
+#define DK_CAPTCHA	"fcgi-auth captcha code"
+
 /* ---- validation (validate.c) ---- */
 int	 valid_uuid(const char *);
 int	 valid_username(const char *);
@@ -128,7 +147,11 @@ int	 valid_email(const char *);
 int	 valid_https_url(const char *);
 int	 valid_reqid(const char *);
 size_t	 utf8_chars(const char *);
+int	 has_control(const char *);
+#define CANON_MAX	1024
+void	 canon_ident(const char *in, char *out, size_t outlen);
 int	 utf8_valid(const char *, size_t);
+size_t	 utf8_sanitize(const char *in, char *out, size_t outlen);
 int	 pw_load_common(const char *file);
 int	 pw_is_common(const char *);
 void	 pw_free_common(void);
@@ -162,7 +185,14 @@ struct req {
 	const char *user_agent;		/* HTTP_USER_AGENT, "" if absent */
 	const char *authorization;	/* HTTP_AUTHORIZATION or NULL */
 	const char *cookie;		/* HTTP_COOKIE or NULL */
+	const char *origin;		/* HTTP_ORIGIN or NULL */
+	const char *fetch_site;		/* HTTP_SEC_FETCH_SITE or NULL */
+	const char *host;		/* HTTP_HOST or NULL */
+	const char *scheme;		/* REQUEST_SCHEME ("http" if absent) */
+	const char *server_port;	/* SERVER_PORT or NULL */
 	char	 reqid[REQID_MAX + 1];	/* echoed or generated X-Request-Id */
+	char	 ua_buf[UA_MAX + 1];	/* User-Agent as valid, bounded UTF-8 */
+	char	 addr_buf[ADDR_MAX + 1]; /* REMOTE_ADDR, likewise */
 	char	 param[UUID_LEN + 8];	/* trailing path segment of R_PARAM routes */
 	char	*body;			/* NUL-terminated body, owned */
 	size_t	 body_len;		/* bytes in body */
@@ -186,6 +216,7 @@ int	 req_parse_json(struct req *, char *dupkey, size_t dupkeylen);
 int	 json_strict_check(const char *, size_t, int maxdepth, char *dupkey,
 	    size_t dupkeylen);
 #define JSON_MAX_DEPTH	32
+int	 req_same_origin(const struct req *);
 int	 req_cookie(const char *header, const char *name, char *out, size_t outlen);
 int	 req_bearer(const char *header, const char **tok, size_t *len);
 int	 req_query(const char *query, const char *name, char *out, size_t outlen);
@@ -210,6 +241,8 @@ typedef void (*handler_fn)(struct req *);
 #define R_COOKIE	0x02	/* session cookies accepted instead of Bearer */
 #define R_PARAM		0x04	/* path ends in one variable segment */
 #define R_LOOPBACK	0x08	/* only from a loopback address */
+#define R_HASH		0x10	/* hashes a password: the hash pool's */
+#define R_ORIGIN	0x20	/* cookie requests must come from our origin */
 struct route {
 	enum method method;	/* HTTP method */
 	const char *path;	/* below /api/v1; R_PARAM: prefix ending in '/' */
@@ -248,7 +281,7 @@ const char *db_sqlstate(void);
 const char *db_constraint(void);
 int	 db_connect_raw(void);
 struct pg_conn *db_conn(void);
-void	 db_audit(struct req *, const char *uid, const char *event,
+int	 db_audit(struct req *, const char *uid, const char *event,
 	    const char *outcome);
 
 /* ---- cache (cache.c) ---- */
@@ -272,14 +305,15 @@ struct new_session {
 };
 enum sess_state session_check(const char *sid, const char *uid);
 void	 session_mirror_set(const char *sid, const char *uid, long long exp);
-void	 session_mirror_revoke(const char *sid, long long abs_exp);
-void	 session_mirror_revoke_rows(struct pg_result *);
+int	 session_mirror_revoke(const char *sid, long long abs_exp);
+int	 session_mirror_revoke_rows(struct pg_result *);
+int	 session_revoke_commit(struct req *, struct pg_result *rows,
+	    const char *uid, const char *event);
 int	 session_create(struct req *, const char *uid, struct new_session *);
 void	 session_free(struct new_session *);
 void	 session_cookies(struct req *, const char *sid, const char *refresh,
 	    long long max_age);
 int	 session_successor(const char *token, char out[TOKEN_B64_LEN + 1]);
-const char *db_refresh_key(void);
 int	 auth_token(struct req *, const char *tok, size_t len, enum api_err *);
 int	 auth_bearer(struct req *);
 int	 auth_cookies(struct req *);
@@ -309,7 +343,7 @@ enum metric {
 	MET_LOGIN_SUCCESS, MET_LOGIN_FAILURE, MET_LOGIN_LIMITED,
 	MET_LOGIN_UNVERIFIED, MET_REFRESH_REUSE, MET_RATE_LIMITED,
 	MET_PG_CONNECT, MET_PG_CONNECT_FAIL, MET_REDIS_CONNECT,
-	MET_REDIS_CONNECT_FAIL, MET_WORKER_RESTART,
+	MET_REDIS_CONNECT_FAIL, MET_WORKER_RESTART, MET_PW_HASH,
 	MET__MAX
 };
 int	 metrics_init(void);
@@ -322,8 +356,11 @@ void	 resp_raw(struct req *, int status, const char *content_type,
 	    const char *body, size_t len);
 
 /* ---- worker/master (worker.c, main.c) ---- */
+enum { POOL_FAST, POOL_HASH };
 int	 worker_run(int listen_fd);
 extern volatile int worker_stop;
+extern int worker_pool;			/* this worker's POOL_* */
+extern int worker_has_hash_pool;	/* the master runs a hash pool */
 int	 migrate_run(const char *dir);
 
 /* ---- handlers (handlers/[*].c) ---- */
@@ -357,6 +394,7 @@ void	 captcha_key(const char *email, char out[65]);
 void	 captcha_hash(const char *key, const char *code, char out[65]);
 
 /* ---- rate limits (ratelimit.c) ---- */
+int	 rl_init(void);
 int	 rl_hit(const char *kind, const char *subject, long limit, long window,
 	    long *retry_after);
 void	 rl_clear(const char *kind, const char *subject);
@@ -369,6 +407,7 @@ enum jf_res { JF_OK, JF_MISSING, JF_BAD };
 void	 resp_field_error(struct req *, const char *field, const char *msg);
 enum jf_res json_str(struct req *, const char *field, size_t maxlen,
 	    const char **out);
+enum jf_res json_token(struct req *, const char *field, const char **out);
 enum jf_res json_str_any(struct req *, const char *const *names, size_t maxlen,
 	    const char **out, const char **which);
 

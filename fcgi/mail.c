@@ -12,14 +12,27 @@
 
 #include "fcgi-auth.h"
 
+/*
+ * The body (it carries links and codes) is stored sealed under the data
+ * key, bound to its recipient; only the mailer opens it, and it wipes
+ * the body once the message is sent or given up.
+ */
 int
 mail_queue(const char *kind, const char *to, const char *subject,
     const char *body)
 {
-	const char *p[4] = { kind, to, subject, body };
+	const char *p[4] = { kind, to, subject, NULL };
 	PGresult *res;
+	char *sealed;
 
-	if ((res = db_exec(Q_OUTBOX_INSERT, 4, p)) == NULL)
+	if ((sealed = datakey_seal(DK_OUTBOX, to, body)) == NULL) {
+		log_err("mail: cannot seal a message (no data key?)");
+		return -1;
+	}
+	p[3] = sealed;
+	res = db_exec(Q_OUTBOX_INSERT, 4, p);
+	free(sealed);
+	if (res == NULL)
 		return -1;
 	PQclear(res);
 	return 0;
@@ -36,26 +49,49 @@ mail_link(char *out, size_t outlen, const char *base, const char *token)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-/* The Redis key of an email's code: a hash, never the address itself. */
+/* HMAC-SHA256 under the captcha subkey of the data key, as hex. */
+static void
+captcha_mac(const char *msg, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char k[32], md[32];
+	int i;
+
+	if (datakey_sub(DK_CAPTCHA, k) == -1 || crypto_hmac_sha256(k,
+	    sizeof(k), msg, strlen(msg), md) == -1)
+		crypto_random(md, sizeof(md));	/* matches nothing */
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	crypto_wipe(k, sizeof(k));
+	crypto_wipe(md, sizeof(md));
+}
+
+/*
+ * The Redis key of an email's code: a keyed hash of the canonical
+ * address, never the address itself.
+ */
 void
 captcha_key(const char *email, char out[65])
 {
-	char low[256];
-	size_t i;
+	char canon[CANON_MAX + 1], buf[CANON_MAX + 8];
 
-	for (i = 0; email[i] && i < sizeof(low) - 1; i++)
-		low[i] = (char)tolower((unsigned char)email[i]);
-	low[i] = '\0';
-	crypto_sha256_hex(low, i, out);
+	canon_ident(email, canon, sizeof(canon));
+	snprintf(buf, sizeof(buf), "e:%s", canon);
+	captcha_mac(buf, out);
 }
 
+/* A code is stored as HMAC(key, email key:code): a Redis copy cannot
+ * be brute-forced over the million codes without the data key. */
 void
 captcha_hash(const char *key, const char *code, char out[65])
 {
 	char buf[128];
 
-	snprintf(buf, sizeof(buf), "%s:%s", key, code);
-	crypto_sha256_hex(buf, strlen(buf), out);
+	snprintf(buf, sizeof(buf), "c:%s:%s", key, code);
+	captcha_mac(buf, out);
 	crypto_wipe(buf, sizeof(buf));
 }
 

@@ -13,6 +13,14 @@
  * run. Nothing is ever lost. To keep that window to the two statements
  * after the server's 250, one SMTP connection serves a whole burst and
  * its QUIT waits until the outbox is empty.
+ *
+ * Bodies wait sealed under the data key (mail.c) and are opened here
+ * only; once a message is sent or given up its body is wiped, so no
+ * delivered link or code stays readable in the database.
+ *
+ * TLS: AUTH_SMTP_TLS=required (the default, but towards this host)
+ * refuses to send without STARTTLS (or smtps://), opportunistic uses it
+ * when offered, none never.
  */
 #include <sys/select.h>
 
@@ -48,11 +56,15 @@ static const struct { const char *name, *sql; } mstmts[] = {
 	    "next_attempt_at <= now() ORDER BY id LIMIT 1 "
 	    "FOR UPDATE SKIP LOCKED" },
 	{ "sent", "UPDATE email_outbox SET sent_at = now(), attempts = "
-	    "attempts + 1, last_error = NULL WHERE id = $1" },
+	    "attempts + 1, last_error = NULL, body = '' WHERE id = $1" },
 	{ "failed", "UPDATE email_outbox SET attempts = attempts + 1, "
 	    "last_error = left($2, 500), next_attempt_at = now() + "
 	    "make_interval(secs => $3), failed_at = CASE WHEN attempts + 1 >= "
-	    "$4 THEN now() END WHERE id = $1" },
+	    "$4 THEN now() END, body = CASE WHEN attempts + 1 >= $4 THEN '' "
+	    "ELSE body END WHERE id = $1" },
+	{ "unreadable", "UPDATE email_outbox SET attempts = attempts + 1, "
+	    "last_error = 'sealed under another data key, or damaged', "
+	    "failed_at = now(), body = '' WHERE id = $1" },
 	{ "next_due", "SELECT COALESCE(extract(epoch FROM min(next_attempt_at) "
 	    "- now()), 3600)::float8 FROM email_outbox WHERE sent_at IS NULL "
 	    "AND failed_at IS NULL" },
@@ -66,6 +78,20 @@ cmd(const char *sql)
 
 	if (!ok)
 		log_err("mailer: %s: %s", sql, PQerrorMessage(pg));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* COMMIT that really committed (the tag, not just the status). */
+static int
+commit(void)
+{
+	PGresult *res = PQexec(pg, "COMMIT");
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
+
+	if (!ok)
+		log_err("mailer: COMMIT did not commit: %s", PQerrorMessage(pg));
 	PQclear(res);
 	return ok ? 0 : -1;
 }
@@ -202,7 +228,9 @@ smtp_send(const char *to, const char *msg, size_t len, char *err,
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, &up);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	curl_easy_setopt(c, CURLOPT_USE_SSL, strcmp(cfg.smtp_tls, "required") ==
+	    0 ? (long)CURLUSESSL_ALL : strcmp(cfg.smtp_tls, "none") == 0 ?
+	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_TRY);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -224,7 +252,7 @@ deliver_one(void)
 {
 	PGresult *res = NULL, *u;
 	const char *p[4];
-	char err[256], delay[24], max[24], *msg;
+	char err[256], delay[24], max[24], *msg, *body;
 	size_t len;
 	long attempts, d;
 	int sent, rc = -1;
@@ -235,19 +263,28 @@ deliver_one(void)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
-		rc = cmd("COMMIT") == 0 ? 0 : -1;
+		rc = commit() == 0 ? 0 : -1;
 		goto out;
 	}
+	p[0] = PQgetvalue(res, 0, 0);
+	if ((body = datakey_open(DK_OUTBOX, PQgetvalue(res, 0, 1),
+	    PQgetvalue(res, 0, 3))) == NULL) {
+		/* Never retried: no key will open it later. */
+		log_err("mailer: message %s cannot be opened (sealed under "
+		    "another data key?); given up", p[0]);
+		u = PQexecPrepared(pg, "unreadable", 1, p, NULL, NULL, 0);
+		goto done;
+	}
 	msg = compose(PQgetvalue(res, 0, 0), atoll(PQgetvalue(res, 0, 5)),
-	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-	    PQgetvalue(res, 0, 3), &len);
+	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), body, &len);
+	crypto_wipe(body, strlen(body));
+	free(body);
 	if (msg == NULL)
 		goto out;
 	err[0] = '\0';
 	sent = smtp_send(PQgetvalue(res, 0, 1), msg, len, err, sizeof(err)) == 0;
 	crypto_wipe(msg, len);
 	free(msg);
-	p[0] = PQgetvalue(res, 0, 0);
 	if (sent) {
 		u = PQexecPrepared(pg, "sent", 1, p, NULL, NULL, 0);
 		log_info("mailer: message %s sent", p[0]);
@@ -267,12 +304,13 @@ deliver_one(void)
 		log_warn("mailer: message %s not sent (%s), retry in %lds",
 		    p[0], err, d);
 	}
+done:
 	if (PQresultStatus(u) != PGRES_COMMAND_OK) {
 		PQclear(u);
 		goto out;
 	}
 	PQclear(u);
-	rc = cmd("COMMIT") == 0 ? 1 : -1;
+	rc = commit() == 0 ? 1 : -1;
 out:
 	PQclear(res);
 	if (rc == -1 && pg != NULL && PQstatus(pg) == CONNECTION_OK)
@@ -355,6 +393,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	load_smtp_password();
+	if (datakey_load(err, sizeof(err)) == -1) {
+		fprintf(stderr, "fcgi-auth-mailer: %s\n", err);
+		return 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -392,6 +434,7 @@ main(int argc, char **argv)
 	log_info("mailer: stopping");
 	db_close();
 	crypto_wipe(smtp_pass, sizeof(smtp_pass));
+	datakey_free();
 	curl_global_cleanup();
 	cfg_free(&cfg);
 	return 0;

@@ -2,10 +2,19 @@
  * fcgi-auth: options, configuration, start-up checks, and the master
  * that preforks workers on the FastCGI socket, restarts the ones that
  * die (with back-off), drains on SIGTERM and reloads on SIGHUP.
+ *
+ * Two pools: the fast pool serves the socket spawn-fcgi passed (or -s),
+ * the hash pool (fewer workers, at a lower CPU priority) its own socket,
+ * AUTH_HASH_SOCKET, to which nginx sends the routes that hash a
+ * password. A flood of logins then queues for the hash pool's workers
+ * and yields the CPU to token checks; it can never occupy the workers
+ * that answer /auth/me.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -25,6 +34,7 @@
 #define MAX_WORKERS	256
 
 struct slot {
+	int	 pool;		/* POOL_FAST or POOL_HASH */
 	pid_t	 pid;		/* 0 when empty */
 	double	 started;	/* monotonic seconds */
 	int	 fails;		/* consecutive quick deaths */
@@ -34,6 +44,8 @@ struct slot {
 static struct slot slots[MAX_WORKERS];
 static int nslots;
 static int listen_fd = -1;
+static int hash_fd = -1;	/* the hash pool's socket, -1 without one */
+static char hash_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char *cfg_file;
 static char *title_base;
 static size_t title_len;
@@ -152,9 +164,18 @@ spawn(int i)
 			_exit(0);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		set_title("fcgi-auth: worker");
+		worker_pool = slots[i].pool;
+		worker_has_hash_pool = hash_fd != -1;
+		if (slots[i].pool == POOL_HASH) {
+			if (setpriority(PRIO_PROCESS, 0, (int)cfg.hash_nice) == -1)
+				log_warn("hash worker: setpriority: %s",
+				    strerror(errno));
+			set_title("fcgi-auth: hash worker");
+		} else
+			set_title("fcgi-auth: worker");
 		/* exit(), not _exit(): LeakSanitizer checks at exit. */
-		exit(worker_run(listen_fd));
+		exit(worker_run(slots[i].pool == POOL_HASH ? hash_fd :
+		    listen_fd));
 	}
 	slots[i].pid = pid;
 	slots[i].started = now_mono();
@@ -220,14 +241,18 @@ load_all(const char *file, int first)
 	prev = cfg;
 	cfg = next;
 	log_set_level(cfg.log_level);
-	if (dev_secret() == -1 || jwt_init(err, sizeof(err)) == -1) {
+	err[0] = '\0';
+	if (dev_secret() == -1 || jwt_init(err, sizeof(err)) == -1 ||
+	    datakey_load(err, sizeof(err)) == -1) {
 		if (err[0])
 			fprintf(stderr, "fcgi-auth: %s\n", err);
 		log_err("configuration: %s", err);
 		cfg_free(&cfg);
 		cfg = prev;
-		if (!first)
+		if (!first) {
 			(void)jwt_init(err, sizeof(err));
+			(void)datakey_load(err, sizeof(err));
+		}
 		return -1;
 	}
 	pw_free_common();
@@ -267,6 +292,77 @@ reload(void)
 	log_info("master: reload complete");
 }
 
+/* A unix socket path (not HOST:PORT)? */
+static int
+is_path(const char *s)
+{
+	return strchr(s, '/') != NULL || strchr(s, ':') == NULL;
+}
+
+/*
+ * The hash pool's socket: AUTH_HASH_SOCKET (a path or HOST:PORT), or,
+ * when unset and the main socket is a unix socket X.sock, X-hash.sock
+ * beside it; "none" runs one pool only. A unix socket is made 0660 with
+ * the main socket's group when the service user may set it (nginx must
+ * be able to connect to both). 0, or -1.
+ */
+static int
+open_hash_socket(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	struct stat st;
+	char main_path[sizeof(sa.sun_path)];
+	size_t n;
+	mode_t old;
+
+	main_path[0] = '\0';
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    sa.sun_family == AF_UNIX && sa.sun_path[0] == '/')
+		snprintf(main_path, sizeof(main_path), "%s", sa.sun_path);
+	if (strcmp(cfg.hash_socket, "none") == 0)
+		return 0;
+	if (*cfg.hash_socket != '\0') {
+		if (strlen(cfg.hash_socket) >= sizeof(hash_path)) {
+			fprintf(stderr, "fcgi-auth: AUTH_HASH_SOCKET: too long\n");
+			return -1;
+		}
+		snprintf(hash_path, sizeof(hash_path), "%s", cfg.hash_socket);
+	} else if (main_path[0] != '\0') {
+		n = strlen(main_path);
+		if (n > 5 && strcmp(main_path + n - 5, ".sock") == 0)
+			n -= 5;
+		if (snprintf(hash_path, sizeof(hash_path), "%.*s-hash.sock",
+		    (int)n, main_path) >= (int)sizeof(hash_path)) {
+			fprintf(stderr, "fcgi-auth: socket path too long\n");
+			return -1;
+		}
+	} else {
+		log_warn("master: one pool only: the socket is not a unix "
+		    "socket and AUTH_HASH_SOCKET is not set");
+		return 0;
+	}
+	if (is_path(hash_path) && lstat(hash_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		unlink(hash_path);	/* left by an earlier master */
+	old = umask(0117);
+	hash_fd = FCGX_OpenSocket(hash_path, 1024);
+	umask(old);
+	if (hash_fd < 0) {
+		fprintf(stderr, "fcgi-auth: cannot listen on %s\n", hash_path);
+		hash_fd = -1;
+		return -1;
+	}
+	if (is_path(hash_path) && main_path[0] != '\0' &&
+	    stat(main_path, &st) == 0 && st.st_gid != getegid() &&
+	    chown(hash_path, (uid_t)-1, st.st_gid) == -1)
+		log_warn("master: %s: cannot give it the group of %s (%s); "
+		    "nginx's user must be in group %d", hash_path, main_path,
+		    strerror(errno), (int)getegid());
+	return 0;
+}
+
 static int
 master(void)
 {
@@ -279,7 +375,18 @@ master(void)
 	int i, sig, st;
 
 	n = cfg.workers > 0 ? cfg.workers : 2 * sysconf(_SC_NPROCESSORS_ONLN);
-	nslots = (int)(n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n);
+	nslots = (int)(n < 1 ? 1 : n > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : n);
+	for (i = 0; i < nslots; i++)
+		slots[i].pool = POOL_FAST;
+	if (hash_fd != -1) {
+		/* yescrypt is CPU-bound: more workers than cores only queue. */
+		n = cfg.hash_workers > 0 ? cfg.hash_workers :
+		    sysconf(_SC_NPROCESSORS_ONLN);
+		n = n < 1 ? 1 : n > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : n;
+		for (i = 0; i < n; i++)
+			slots[nslots + i].pool = POOL_HASH;
+		nslots += (int)n;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -291,7 +398,11 @@ master(void)
 	for (i = 0; i < nslots; i++)
 		if (spawn(i) == -1)
 			return 1;
-	log_info("master: %d workers started", nslots);
+	if (hash_fd != -1)
+		log_info("master: %d workers started (%ld in the hash pool, "
+		    "nice %ld, on %s)", nslots, n, cfg.hash_nice, hash_path);
+	else
+		log_info("master: %d workers started (no hash pool)", nslots);
 	for (;;) {
 		sig = sigtimedwait(&set, &si, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
@@ -388,10 +499,12 @@ main(int argc, char **argv)
 		log_set_level(cfg.log_level);
 		if (check) {
 			cfg_print(&cfg, stdout);
-			if (jwt_init(err, sizeof(err)) == -1 && !cfg.dev) {
+			if (!cfg.dev && (jwt_init(err, sizeof(err)) == -1 ||
+			    datakey_load(err, sizeof(err)) == -1)) {
 				fprintf(stderr, "fcgi-auth: %s\n", err);
 				return 1;
 			}
+			datakey_free();
 			return 0;
 		}
 		if (strcmp(argv[i], "migrate") == 0 && argc - i <= 2)
@@ -415,7 +528,8 @@ main(int argc, char **argv)
 	if (load_all(cfg_file, 1) == -1)
 		return 1;
 	if (sock != NULL) {
-		mode_t old = umask(0);
+		/* 0660: only the service user and nginx's group may connect. */
+		mode_t old = umask(0117);
 
 		listen_fd = FCGX_OpenSocket(sock, 1024);
 		umask(old);
@@ -431,18 +545,23 @@ main(int argc, char **argv)
 		    "spawn-fcgi or pass -s PATH|HOST:PORT\n");
 		return 1;
 	}
-	if (metrics_init() == -1) {
-		fprintf(stderr, "fcgi-auth: cannot map the metrics area\n");
+	if (metrics_init() == -1 || rl_init() == -1) {
+		fprintf(stderr, "fcgi-auth: cannot map the shared areas\n");
 		return 1;
 	}
+	if (open_hash_socket() == -1)
+		return 1;
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "fcgi-auth: FCGX_Init failed\n");
 		return 1;
 	}
 	rc = master();
+	if (hash_fd != -1 && is_path(hash_path))
+		unlink(hash_path);
 	free(sock);
 	free(cfg_file);
 	jwt_free();
+	datakey_free();
 	pw_free_common();
 	cfg_free(&cfg);
 	return rc;

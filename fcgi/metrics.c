@@ -33,6 +33,7 @@ static const char *const counter_names[MET__MAX] = {
 	[MET_REDIS_CONNECT] = "redis_connect",
 	[MET_REDIS_CONNECT_FAIL] = "redis_connect_fail",
 	[MET_WORKER_RESTART] = "worker_restart",
+	[MET_PW_HASH] = "password_hashes",
 };
 
 struct shm {

@@ -68,6 +68,7 @@ pw_hash(const char *raw)
 		return NULL;
 	}
 	h = crypt_r(pw, salt, &cd);
+	metrics_inc(MET_PW_HASH);
 	pw_release(pw);
 	if (h != NULL && h[0] != '*')
 		out = strdup(h);
@@ -86,6 +87,7 @@ pw_verify(const char *raw, const char *hash)
 	/* An unnormalisable input still costs one hash, then fails. */
 	pw = pw_normalize(raw);
 	h = crypt_r(pw ? pw : "", hash, &cd);
+	metrics_inc(MET_PW_HASH);
 	if (pw == NULL)
 		h = NULL;
 	pw_release(pw);

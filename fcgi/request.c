@@ -81,12 +81,26 @@ req_init(struct req *r, FCGX_Request *fx, char **envp)
 		if (errno || *end || r->content_length < 0)
 			r->content_length = LLONG_MAX;	/* refused as too large */
 	}
+	/*
+	 * Both are stored (sessions, audit_log): Postgres refuses bytes
+	 * that are not UTF-8, which would abort the request's transaction.
+	 */
 	s = req_param(envp, "REMOTE_ADDR");
-	r->remote_addr = s ? s : "";
+	utf8_sanitize(s ? s : "", r->addr_buf, sizeof(r->addr_buf));
+	r->remote_addr = r->addr_buf;
 	s = req_param(envp, "HTTP_USER_AGENT");
-	r->user_agent = s ? s : "";
+	utf8_sanitize(s ? s : "", r->ua_buf, sizeof(r->ua_buf));
+	r->user_agent = r->ua_buf;
 	r->authorization = req_param(envp, "HTTP_AUTHORIZATION");
 	r->cookie = req_param(envp, "HTTP_COOKIE");
+	r->origin = req_param(envp, "HTTP_ORIGIN");
+	r->fetch_site = req_param(envp, "HTTP_SEC_FETCH_SITE");
+	r->host = req_param(envp, "HTTP_HOST");
+	if ((s = req_param(envp, "REQUEST_SCHEME")) == NULL || *s == '\0')
+		s = (p = req_param(envp, "HTTPS")) != NULL && *p ? "https" :
+		    "http";
+	r->scheme = s;
+	r->server_port = req_param(envp, "SERVER_PORT");
 	s = req_param(envp, "HTTP_X_REQUEST_ID");
 	if (s != NULL && valid_reqid(s))
 		snprintf(r->reqid, sizeof(r->reqid), "%s", s);
@@ -176,6 +190,65 @@ req_parse_json(struct req *r, char *dupkey, size_t dupkeylen)
 	}
 	r->json = o;
 	return 0;
+}
+
+/* Is origin (scheme://host[:port]) one of the space-separated list? */
+static int
+origin_listed(const char *origin, const char *list)
+{
+	size_t n = strlen(origin), k;
+	const char *p = list;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		k = strcspn(p, " \t");
+		if (k > 0 && k == n && strncasecmp(p, origin, n) == 0)
+			return 1;
+		p += k;
+	}
+	return 0;
+}
+
+/*
+ * May a cookie-authenticated request that changes state go ahead? Its
+ * Origin must be the service's own (scheme://Host of this request; when
+ * nginx passes Host without its port, as Debian's fastcgi_params does
+ * with $host, the port nginx received it on) or one of
+ * AUTH_ALLOWED_ORIGINS; without an Origin, Sec-Fetch-Site must be
+ * same-origin or none (typed by the user). A request with neither
+ * header is not a browser's cross-site request (browsers send Origin on
+ * every cross-origin POST), so it is let through.
+ */
+int
+req_same_origin(const struct req *r)
+{
+	char own[512];
+	const char *p;
+	int n;
+
+	if (r->origin == NULL || *r->origin == '\0') {
+		if (r->fetch_site == NULL)
+			return 1;
+		return strcmp(r->fetch_site, "same-origin") == 0 ||
+		    strcmp(r->fetch_site, "none") == 0;
+	}
+	if (r->host != NULL && *r->host != '\0') {
+		n = snprintf(own, sizeof(own), "%s://%s", r->scheme, r->host);
+		if (n > 0 && (size_t)n < sizeof(own) &&
+		    strcasecmp(own, r->origin) == 0)
+			return 1;
+		p = strrchr(r->host, ':');
+		if (r->server_port != NULL && *r->server_port != '\0' &&
+		    (p == NULL || strchr(p, ']') != NULL)) {
+			n = snprintf(own, sizeof(own), "%s://%s:%s", r->scheme,
+			    r->host, r->server_port);
+			if (n > 0 && (size_t)n < sizeof(own) &&
+			    strcasecmp(own, r->origin) == 0)
+				return 1;
+		}
+	}
+	return origin_listed(r->origin, cfg.allowed_origins);
 }
 
 /*

@@ -180,9 +180,11 @@ resp_json(struct req *r, int status, struct json_object *body)
 		return;
 	}
 	if (body == NULL) {
+		static const char fallback[] = "{\"error\":\"internal_error\","
+		    "\"message\":\"Internal error\"}";
+
 		r->status = 500;
-		write_out(r, "{\"error\":\"internal_error\","
-		    "\"message\":\"Internal error\"}", 52);
+		write_out(r, fallback, sizeof(fallback) - 1);
 		return;
 	}
 	r->status = status;

@@ -67,30 +67,70 @@ mirror_refill(const char *sid, const char *uid, long long exp)
 	freeReplyObject(rep);
 }
 
-void
+/*
+ * Write the tombstone of a revoked session. 0 when it is written, or when
+ * no mirror can be trusted anyway (Redis unreachable: every reader falls
+ * back to Postgres; a new data set: a new epoch starts empty). -1 when
+ * Redis is up but the write failed (refused, timed out): the mirror may
+ * still say "active", so the revocation must not be reported as done.
+ * Callers write tombstones before they COMMIT, and roll back on -1.
+ */
+int
 session_mirror_revoke(const char *sid, long long abs_exp)
 {
 	redisReply *rep = NULL;
 	char key[128], at[16];
+	int ok;
 
 	if (abs_exp <= (long long)time(NULL))
 		abs_exp = (long long)time(NULL) + 60;
-	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == 0)
-		rep = cache_cmd_at(at, "SET %s - EXAT %lld", key, abs_exp);
-	if (rep == NULL)
-		log_warn("redis: tombstone for a revoked session not written");
+	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == -1)
+		return 0;
+	rep = cache_cmd_at(at, "SET %s - EXAT %lld", key, abs_exp);
+	ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
 	freeReplyObject(rep);
+	if (ok)
+		return 0;
+	if (rep == NULL && (cache_ready() == -1 ||
+	    strcmp(at, cache_epoch()) != 0))
+		return 0;
+	log_err("redis: tombstone for a revoked session not written");
+	return -1;
 }
 
-/* Revoke the sessions in a RETURNING id, abs_exp result in the mirror. */
-void
+/* Tombstones for the sessions of a RETURNING id, abs_exp result. */
+int
 session_mirror_revoke_rows(struct pg_result *res)
 {
-	int i;
+	int i, rc = 0;
 
 	for (i = 0; res != NULL && i < PQntuples(res); i++)
-		session_mirror_revoke(PQgetvalue(res, i, 0),
-		    atoll(PQgetvalue(res, i, 1)));
+		if (session_mirror_revoke(PQgetvalue(res, i, 0),
+		    atoll(PQgetvalue(res, i, 1))) == -1)
+			rc = -1;
+	return rc;
+}
+
+/*
+ * End a transaction that revoked the sessions of rows (RETURNING id,
+ * abs_exp): their tombstones first, then the audit row, then COMMIT.
+ * 0, or -1 with the answer written: 503 (rolled back) when a tombstone
+ * could not be written, since the mirror would still say "active".
+ */
+int
+session_revoke_commit(struct req *r, struct pg_result *rows, const char *uid,
+    const char *event)
+{
+	if (session_mirror_revoke_rows(rows) == -1) {
+		db_rollback();
+		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
+		return -1;
+	}
+	if (db_audit(r, uid, event, "success") == -1 || db_commit() == -1) {
+		resp_db_error(r);
+		return -1;
+	}
+	return 0;
 }
 
 /* Is session sid active and owned by uid? Redis first, then Postgres. */
@@ -279,19 +319,23 @@ session_cookies(struct req *r, const char *sid, const char *refresh,
 }
 
 /*
- * A refresh token's successor: HMAC-SHA256(server secret, token),
- * base64url. Only the holder of the token and the server can compute it,
- * so a replay within the grace window gets the same successor without
- * any token being stored.
+ * A refresh token's successor: HMAC-SHA256(refresh subkey of the data
+ * key, token), base64url. Only the holder of the token and the server
+ * can compute it, so a replay within the grace window gets the same
+ * successor without any token being stored; the key is not in the
+ * database, so a copy of it cannot compute successors either.
  */
 int
 session_successor(const char *token, char out[TOKEN_B64_LEN + 1])
 {
-	const char *key = db_refresh_key();
-	unsigned char md[32];
+	unsigned char key[32], md[32];
+	int rc;
 
-	if (strlen(key) < 32 || crypto_hmac_sha256(key, strlen(key), token,
-	    strlen(token), md) == -1)
+	if (datakey_sub(DK_REFRESH, key) == -1)
+		return -1;
+	rc = crypto_hmac_sha256(key, sizeof(key), token, strlen(token), md);
+	crypto_wipe(key, sizeof(key));
+	if (rc == -1)
 		return -1;
 	b64url_encode(md, sizeof(md), out, TOKEN_B64_LEN + 1);
 	crypto_wipe(md, sizeof(md));

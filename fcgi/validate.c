@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <unicase.h>
+#include <uninorm.h>
 
 #include "fcgi-auth.h"
 
@@ -153,6 +155,101 @@ utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+/*
+ * Copy untrusted bytes (a header value) into out as valid UTF-8: every
+ * byte that does not start a valid sequence becomes U+FFFD, control
+ * characters become a space, and the copy is cut at a character boundary
+ * so it fits outlen (NUL included). Returns the bytes written.
+ */
+size_t
+utf8_sanitize(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0, n;
+
+	if (outlen == 0)
+		return 0;
+	while (*s) {
+		if (*s < 0x80)
+			n = 1;
+		else if ((*s & 0xe0) == 0xc0)
+			n = 2;
+		else if ((*s & 0xf0) == 0xe0)
+			n = 3;
+		else if ((*s & 0xf8) == 0xf0)
+			n = 4;
+		else
+			n = 0;
+		if (n > 1 && (strnlen((const char *)s, n) < n ||
+		    !utf8_valid((const char *)s, n)))
+			n = 0;
+		if (n == 0) {			/* not UTF-8: U+FFFD */
+			if (o + 3 >= outlen)
+				break;
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			s++;
+			continue;
+		}
+		if (o + n >= outlen)
+			break;
+		if (n == 1 && (*s < 0x20 || *s == 0x7f))
+			out[o] = ' ';
+		else
+			memcpy(out + o, s, n);
+		o += n;
+		s += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * The canonical form of an identifier (username, email address), which
+ * is what limits count against: NFKC, then Unicode case folding
+ * (u8_casefold with NFKC does both, and its result is NFKC again), cut
+ * to fit out. "Alice@Example.COM", "ALICE@example.com" and their
+ * full-width spellings are one bucket. Input that is not UTF-8 (never
+ * reached from a checked JSON field) is copied lower-cased ASCII-wise.
+ */
+void
+canon_ident(const char *in, char *out, size_t outlen)
+{
+	size_t len = 0, i;
+	uint8_t *f = NULL;
+
+	if (outlen == 0)
+		return;
+	if (utf8_valid(in, strlen(in)))
+		f = u8_casefold((const uint8_t *)in, strlen(in), NULL,
+		    UNINORM_NFKC, NULL, &len);
+	if (f == NULL) {
+		for (i = 0; in[i] && i + 1 < outlen; i++)
+			out[i] = (char)tolower((unsigned char)in[i]);
+		out[i] = '\0';
+		return;
+	}
+	if (len >= outlen) {		/* cut at a character boundary */
+		len = outlen - 1;
+		while (len > 0 && (f[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(out, f, len);
+	out[len] = '\0';
+	out[strlen(out)] = '\0';	/* an embedded NUL ends it */
+	free(f);
+}
+
+/* Any C0 control character or DEL? */
+int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 size_t
 utf8_chars(const char *s)
 {
@@ -210,6 +307,27 @@ json_str(struct req *r, const char *field, size_t maxlen, const char **out)
 		return JF_BAD;
 	}
 	*out = s;
+	return JF_OK;
+}
+
+/*
+ * A token field: JF_OK with the string whatever its length (the caller
+ * checks the shape), JF_BAD when present but not a string, without any
+ * response written: an unusable token is an unknown token, never a
+ * field-validation error (API.md, second round).
+ */
+enum jf_res
+json_token(struct req *r, const char *field, const char **out)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v) ||
+	    json_object_is_type(v, json_type_null))
+		return JF_MISSING;
+	if (!json_object_is_type(v, json_type_string))
+		return JF_BAD;
+	*out = json_object_get_string(v);
 	return JF_OK;
 }
 

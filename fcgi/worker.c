@@ -12,6 +12,8 @@
 #include "fcgi-auth.h"
 
 volatile int worker_stop;
+int worker_pool = POOL_FAST;
+int worker_has_hash_pool;
 
 static void
 on_term(int sig)

@@ -110,7 +110,7 @@ handle_register(struct req *r)
 {
 	const char *username = NULL, *email = NULL, *pw = NULL, *dn = NULL;
 	const char *captcha = NULL, *why, *p[4];
-	char derived[33], send[8];
+	char derived[33], send[8], canon[CANON_MAX + 1];
 	struct json_object *o;
 	PGresult *res = NULL, *v;
 	const char *names_email[] = { "email", "account", NULL };
@@ -166,17 +166,18 @@ handle_register(struct req *r)
 		    "of A-Z a-z 0-9 _ . -");
 		return;
 	}
-	if (dn != NULL && utf8_chars(dn) > 64) {
-		resp_field_error(r, "display_name", "Field 'display_name' is "
-		    "too long (at most 64 characters)");
+	if (dn != NULL && (utf8_chars(dn) > 64 || has_control(dn))) {
+		resp_field_error(r, "display_name", "Field 'display_name' must "
+		    "be at most 64 characters of text");
 		return;
 	}
 	if (pw_check_rules(pw, username, email, &why) == -1) {
 		resp_error(r, ERR_WEAK_PASSWORD, why);
 		return;
 	}
+	canon_ident(email, canon, sizeof(canon));
 	if (rl_hit("register-ip", r->remote_addr, cfg.rl_register_ip,
-	    cfg.rl_window, &retry) || rl_hit("register-email", email,
+	    cfg.rl_window, &retry) || rl_hit("register-email", canon,
 	    cfg.rl_register_email, cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
@@ -236,8 +237,8 @@ handle_register(struct req *r)
 		resp_db_error(r);
 		goto out;
 	}
-	db_audit(r, PQgetvalue(res, 0, 0), "register", "success");
-	if (db_commit() == -1) {
+	if (db_audit(r, PQgetvalue(res, 0, 0), "register", "success") == -1 ||
+	    db_commit() == -1) {
 		resp_db_error(r);
 		goto out;
 	}
@@ -261,14 +262,13 @@ out:
 enum { U_ID, U_USERNAME, U_EMAIL, U_DISPLAY, U_AVATAR, U_VERIFIED, U_CREATED,
 	U_ROLE, U_HASH };
 
+/* 429 for a login refused by a limit, audited. No hash is computed. */
 static void
-lower_ident(const char *s, char *out, size_t outlen)
+limited(struct req *r, const char *uid, long retry)
 {
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < outlen; i++)
-		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-	out[i] = '\0';
+	metrics_inc(MET_LOGIN_LIMITED);
+	(void)db_audit(r, uid, "login", "rate_limited");
+	resp_rate_limited(r, retry);
 }
 
 static void
@@ -288,8 +288,8 @@ handle_login(struct req *r)
 	const char *ident = NULL, *pw = NULL, *p[2];
 	struct new_session s = { 0 };
 	PGresult *res = NULL;
-	char *rehash = NULL, key[330];
-	const char *uid;
+	char *rehash = NULL, canon[CANON_MAX + 1];
+	const char *uid, *key;
 	long retry;
 
 	if (r->json == NULL) {
@@ -309,31 +309,37 @@ handle_login(struct req *r)
 		return;
 	}
 	/*
-	 * Failed logins are limited per account (keyed by the identifier as
-	 * typed, lower-cased, so unknown accounts behave identically) and
-	 * per client address. While limited even the right password is
-	 * refused.
+	 * Failed logins are limited per client address and per account:
+	 * against the user id when the account exists, whichever identifier
+	 * named it, else against the canonical identifier (NFKC, case
+	 * folded), so unknown accounts behave identically. While limited
+	 * even the right password is refused, and no hash is computed: a
+	 * refused request costs no CPU (the same for every account).
 	 */
-	lower_ident(ident, key, sizeof(key));
-	if (rl_over("login-account", key, cfg.rl_login_account, &retry) ||
-	    rl_over("login-ip", r->remote_addr, cfg.rl_login_ip, &retry)) {
-		pw_dummy_verify(pw);
-		metrics_inc(MET_LOGIN_LIMITED);
-		db_audit(r, NULL, "login", "rate_limited");
-		resp_rate_limited(r, retry);
+	if (rl_over("login-ip", r->remote_addr, cfg.rl_login_ip, &retry)) {
+		limited(r, NULL, retry);
 		return;
 	}
-	p[0] = ident;
+	canon_ident(ident, canon, sizeof(canon));
+	p[0] = canon;
 	if ((res = db_exec(Q_USER_BY_LOGIN, 1, p)) == NULL) {
 		resp_db_error(r);
 		return;
+	}
+	key = PQntuples(res) == 1 ? PQgetvalue(res, 0, U_ID) : canon;
+	if (rl_over("login-account", key, cfg.rl_login_account, &retry)) {
+		limited(r, PQntuples(res) == 1 ? key : NULL, retry);
+		goto out;
 	}
 	if (PQntuples(res) != 1) {
 		pw_dummy_verify(pw);
 		log_info("login: unknown account");
 		login_failed(r, key);
 		metrics_inc(MET_LOGIN_FAILURE);
-		db_audit(r, NULL, "login", "unknown_user");
+		if (db_audit(r, NULL, "login", "unknown_user") == -1) {
+			resp_db_error(r);
+			goto out;
+		}
 		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
 		goto out;
 	}
@@ -342,7 +348,10 @@ handle_login(struct req *r)
 		log_info("login: wrong password for %s", uid);
 		login_failed(r, key);
 		metrics_inc(MET_LOGIN_FAILURE);
-		db_audit(r, uid, "login", "wrong_password");
+		if (db_audit(r, uid, "login", "wrong_password") == -1) {
+			resp_db_error(r);
+			goto out;
+		}
 		resp_error(r, ERR_INVALID_CREDENTIALS, NULL);
 		goto out;
 	}
@@ -350,7 +359,10 @@ handle_login(struct req *r)
 	if (cfg.require_verified_email &&
 	    strcmp(PQgetvalue(res, 0, U_VERIFIED), "t") != 0) {
 		metrics_inc(MET_LOGIN_UNVERIFIED);
-		db_audit(r, uid, "login", "email_not_verified");
+		if (db_audit(r, uid, "login", "email_not_verified") == -1) {
+			resp_db_error(r);
+			goto out;
+		}
 		resp_error(r, ERR_EMAIL_NOT_VERIFIED, NULL);
 		goto out;
 	}
@@ -375,14 +387,11 @@ handle_login(struct req *r)
 		resp_db_error(r);
 		goto out;
 	}
-	db_audit(r, uid, "login", "success");
-	if (db_commit() == -1) {
-		resp_db_error(r);
+	/* The sessions the limit revoked: tombstones before COMMIT. */
+	if (session_revoke_commit(r, s.trimmed, uid, "login") == -1)
 		goto out;
-	}
 	metrics_inc(MET_LOGIN_SUCCESS);
 	session_mirror_set(s.sid, uid, s.idle_exp);
-	session_mirror_revoke_rows(s.trimmed);
 	session_cookies(r, s.sid, s.refresh, cfg.refresh_ttl);
 	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s", uid);
 	r->authed = 1;
@@ -452,8 +461,9 @@ handle_refresh(struct req *r)
 	long long idle;
 
 	token[0] = csid[0] = succ[0] = '\0';
-	if (json_str(r, "refresh_token", 512, &body_tok) == JF_BAD)
-		return;
+	/* A token of the wrong type, length or alphabet is unknown (401). */
+	if (json_token(r, "refresh_token", &body_tok) == JF_BAD)
+		body_tok = "";
 	if (body_tok != NULL) {
 		snprintf(token, sizeof(token), "%s", body_tok);
 		if (strlen(body_tok) != TOKEN_B64_LEN)
@@ -461,6 +471,11 @@ handle_refresh(struct req *r)
 	} else if (r->cookie != NULL &&
 	    req_cookie(r->cookie, "refresh", token, sizeof(token)) == 1) {
 		from_cookie = 1;
+		if (!req_same_origin(r)) {
+			resp_error(r, ERR_FORBIDDEN, "Cross-site request "
+			    "refused");
+			goto out;
+		}
 		if (req_cookie(r->cookie, "sid", csid, sizeof(csid)) != 1 ||
 		    !valid_uuid(csid))
 			token[0] = '\0';
@@ -500,10 +515,17 @@ handle_refresh(struct req *r)
 		goto out;
 	}
 	outcome = PQgetvalue(res, 0, RF_OUTCOME);
+	if (strcmp(outcome, "inactive") == 0)	/* heals a missed tombstone */
+		(void)session_mirror_revoke(PQgetvalue(res, 0, RF_SESSION),
+		    (long long)time(NULL) + cfg.session_max_ttl);
 	if (strcmp(outcome, "reuse") == 0) {
 		metrics_inc(MET_REFRESH_REUSE);
-		session_mirror_revoke(PQgetvalue(res, 0, RF_SESSION),
-		    atoll(PQgetvalue(res, 0, RF_ABS)));
+		if (session_mirror_revoke(PQgetvalue(res, 0, RF_SESSION),
+		    atoll(PQgetvalue(res, 0, RF_ABS))) == -1) {
+			/* Revoked in Postgres; the mirror must hear it too. */
+			resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
+			goto out;
+		}
 		log_warn("refresh: reuse of a rotated token, session %s revoked",
 		    PQgetvalue(res, 0, RF_SESSION));
 		if (from_cookie)
@@ -589,6 +611,7 @@ handle_password_change(struct req *r)
 	PGresult *u = NULL, *rev = NULL, *q;
 	struct json_object *o;
 	char *hash = NULL;
+	long retry;
 
 	if (r->json == NULL) {
 		resp_error(r, ERR_INVALID_JSON, NULL);
@@ -603,17 +626,33 @@ handle_password_change(struct req *r)
 		    "required" : "Field 'new_password' is required");
 		return;
 	}
+	/*
+	 * A wrong current_password counts like a failed login of the
+	 * account (the same bucket): a stolen access token does not buy
+	 * unlimited guesses, and a limited request costs no hash.
+	 */
+	if (rl_over("login-account", r->auth.uid, cfg.rl_login_account,
+	    &retry)) {
+		(void)db_audit(r, r->auth.uid, "password_change",
+		    "rate_limited");
+		resp_rate_limited(r, retry);
+		return;
+	}
 	p[0] = r->auth.uid;
 	if ((u = db_exec(Q_USER_BY_ID, 1, p)) == NULL) {
 		resp_db_error(r);
 		return;
 	}
 	if (PQntuples(u) != 1 || !pw_verify(cur, PQgetvalue(u, 0, U_HASH))) {
-		db_audit(r, r->auth.uid, "password_change", "wrong_password");
+		(void)rl_hit("login-account", r->auth.uid,
+		    cfg.rl_login_account, cfg.rl_window, &retry);
+		(void)db_audit(r, r->auth.uid, "password_change",
+		    "wrong_password");
 		resp_error(r, ERR_INVALID_CREDENTIALS, "Current password is "
 		    "incorrect");
 		goto out;
 	}
+	rl_clear("login-account", r->auth.uid);
 	if (pw_check_rules(nw, PQgetvalue(u, 0, U_USERNAME),
 	    PQgetvalue(u, 0, U_EMAIL), &why) == -1) {
 		resp_error(r, ERR_WEAK_PASSWORD, why);
@@ -640,12 +679,9 @@ handle_password_change(struct req *r)
 		resp_db_error(r);
 		goto out;
 	}
-	db_audit(r, r->auth.uid, "password_change", "success");
-	if (db_commit() == -1) {
-		resp_db_error(r);
+	if (session_revoke_commit(r, rev, r->auth.uid, "password_change") ==
+	    -1)
 		goto out;
-	}
-	session_mirror_revoke_rows(rev);
 	o = json_object_new_object();
 	json_object_object_add(o, "message",
 	    json_object_new_string("password changed"));
@@ -667,15 +703,31 @@ handle_logout(struct req *r)
 	const char *p[2] = { r->auth.sid, "logout" };
 	struct json_object *o;
 	PGresult *res;
+	int rc;
 
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		return;
+	}
 	if ((res = db_exec(Q_SESSION_REVOKE, 2, p)) == NULL) {
 		resp_db_error(r);
 		return;
 	}
-	if (PQntuples(res) == 1)
-		session_mirror_revoke(r->auth.sid, atoll(PQgetvalue(res, 0, 1)));
+	/*
+	 * Already revoked, yet the mirror let the token in: a tombstone was
+	 * missed (a refresh reuse whose write failed); write it now.
+	 */
+	if (PQntuples(res) == 0 && session_mirror_revoke(r->auth.sid,
+	    (long long)time(NULL) + cfg.session_max_ttl) == -1) {
+		PQclear(res);
+		db_rollback();
+		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
+		return;
+	}
+	rc = session_revoke_commit(r, res, r->auth.uid, "logout");
 	PQclear(res);
-	db_audit(r, r->auth.uid, "logout", "success");
+	if (rc == -1)
+		return;
 	if (r->auth.via_cookie)
 		session_cookies(r, "", "", 0);
 	o = json_object_new_object();
@@ -701,13 +753,10 @@ handle_logout_all(struct req *r)
 		resp_db_error(r);
 		return;
 	}
-	db_audit(r, r->auth.uid, "logout_all", "success");
-	if (db_commit() == -1) {
+	if (session_revoke_commit(r, res, r->auth.uid, "logout_all") == -1) {
 		PQclear(res);
-		resp_db_error(r);
 		return;
 	}
-	session_mirror_revoke_rows(res);
 	n = PQntuples(res);
 	PQclear(res);
 	if (r->auth.via_cookie)

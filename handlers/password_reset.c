@@ -46,7 +46,7 @@ handle_password_reset(struct req *r)
 {
 	const char *email = NULL, *username = NULL, *p[3];
 	char token[TOKEN_B64_LEN + 1], hash[65], ttl[24], link[4200];
-	char body[4600];
+	char body[4600], canon[CANON_MAX + 1];
 	unsigned char raw[TOKEN_BYTES];
 	struct json_object *o;
 	PGresult *u = NULL, *q;
@@ -65,8 +65,10 @@ handle_password_reset(struct req *r)
 		    "email address");
 		return;
 	}
+	/* Per email: the canonical address, however it is spelled. */
+	canon_ident(email, canon, sizeof(canon));
 	if (rl_hit("reset-ip", r->remote_addr, cfg.rl_reset_ip, cfg.rl_window,
-	    &retry) || rl_hit("reset-email", email, cfg.rl_reset_email,
+	    &retry) || rl_hit("reset-email", canon, cfg.rl_reset_email,
 	    cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
@@ -110,10 +112,16 @@ handle_password_reset(struct req *r)
 			resp_db_error(r);
 			goto out;
 		}
-		db_audit(r, PQgetvalue(u, 0, 0), "password_reset_request",
-		    "sent");
-	} else
-		db_audit(r, NULL, "password_reset_request", "unknown_account");
+		if (db_audit(r, PQgetvalue(u, 0, 0), "password_reset_request",
+		    "sent") == -1) {
+			resp_db_error(r);
+			goto out;
+		}
+	} else if (db_audit(r, NULL, "password_reset_request",
+	    "unknown_account") == -1) {
+		resp_db_error(r);
+		goto out;
+	}
 	if (db_commit() == -1) {
 		resp_db_error(r);
 		goto out;
@@ -140,27 +148,23 @@ link_token(struct req *r, char out[TOKEN_B64_LEN + 2])
 		return strlen(out) == TOKEN_B64_LEN ? 0 : -1;
 	if (q == -1)
 		return -1;
-	if (json_str(r, "token", 256, &t) == JF_BAD)
-		return -2;
-	if (t == NULL || strlen(t) != TOKEN_B64_LEN)
+	if (json_token(r, "token", &t) == JF_BAD || t == NULL ||
+	    strlen(t) != TOKEN_B64_LEN)
 		return -1;
 	memcpy(out, t, TOKEN_B64_LEN + 1);
 	return 0;
 }
 
 /*
- * The SHA-256 (hex) of a link's token into hash; 0, or -1 with the error
- * response written (400 invalid_token, or the field error).
+ * The SHA-256 (hex) of a link's token into hash; 0, or -1 with 400
+ * invalid_token written (missing, wrong type, length or alphabet).
  */
 static int
 link_token_hash(struct req *r, char hash[65])
 {
 	char token[TOKEN_B64_LEN + 2];
-	int rc;
 
-	if ((rc = link_token(r, token)) == -2)
-		return -1;
-	if (rc == -1) {
+	if (link_token(r, token) == -1) {
 		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
 		return -1;
 	}
@@ -239,12 +243,9 @@ handle_password_reset_confirm(struct req *r)
 		resp_db_error(r);
 		goto out;
 	}
-	db_audit(r, PQgetvalue(q, 0, 0), "password_reset", "success");
-	if (db_commit() == -1) {
-		resp_db_error(r);
+	if (session_revoke_commit(r, rev, PQgetvalue(q, 0, 0),
+	    "password_reset") == -1)
 		goto out;
-	}
-	session_mirror_revoke_rows(rev);
 	o = json_object_new_object();
 	json_object_object_add(o, "message",
 	    json_object_new_string("password has been reset"));
@@ -295,8 +296,8 @@ handle_verify_email(struct req *r)
 		goto out;
 	}
 	PQclear(v);
-	db_audit(r, PQgetvalue(q, 0, 0), "email_verify", "success");
-	if (db_commit() == -1) {
+	if (db_audit(r, PQgetvalue(q, 0, 0), "email_verify", "success") == -1 ||
+	    db_commit() == -1) {
 		resp_db_error(r);
 		goto out;
 	}

@@ -74,9 +74,14 @@ handle_session_delete(struct req *r)
 	const char *p[2] = { r->param, r->auth.uid };
 	struct json_object *o;
 	PGresult *res;
+	int rc;
 
 	if (!valid_uuid(r->param)) {
 		resp_error(r, ERR_NOT_FOUND, "No such session");
+		return;
+	}
+	if (db_begin() == -1) {
+		resp_db_error(r);
 		return;
 	}
 	if ((res = db_exec(Q_SESSION_REVOKE_OWN, 2, p)) == NULL) {
@@ -85,12 +90,15 @@ handle_session_delete(struct req *r)
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
+		db_rollback();
 		resp_error(r, ERR_NOT_FOUND, "No such session");
 		return;
 	}
-	session_mirror_revoke(r->param, atoll(PQgetvalue(res, 0, 0)));
+	/* The tombstone first: a revoke that cannot hold is not reported. */
+	rc = session_revoke_commit(r, res, r->auth.uid, "session_revoked");
 	PQclear(res);
-	db_audit(r, r->auth.uid, "session_revoked", "success");
+	if (rc == -1)
+		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	resp_json(r, 200, o);

@@ -48,15 +48,6 @@ handle_user_info(struct req *r)
 	PQclear(res);
 }
 
-static int
-has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 void
 handle_user_info_patch(struct req *r)
 {
@@ -88,15 +79,21 @@ handle_user_info_patch(struct req *r)
 	p[0] = r->auth.uid;
 	p[1] = dn;
 	p[2] = av;
+	if (db_begin() == -1) {
+		resp_db_error(r);
+		return;
+	}
 	if ((res = db_exec(Q_USER_UPDATE_PROFILE, 3, p)) == NULL) {
 		resp_db_error(r);
 		return;
 	}
-	if (PQntuples(res) != 1)
+	if (PQntuples(res) != 1) {
+		db_rollback();
 		resp_error(r, ERR_INVALID_TOKEN, NULL);
-	else {
-		db_audit(r, r->auth.uid, "profile_update", "success");
+	} else if (db_audit(r, r->auth.uid, "profile_update", "success") ==
+	    -1 || db_commit() == -1)
+		resp_db_error(r);
+	else
 		resp_json(r, 200, user_body(res));
-	}
 	PQclear(res);
 }

@@ -128,8 +128,9 @@ $r = refresh('A' x 43);
 is($r->{status}, 401, 'unknown refresh token 401');
 is($r->{json}{error}, 'invalid_grant', 'invalid_grant');
 is(refresh('short')->{status}, 401, 'malformed refresh token 401');
-is(api(POST => '/auth/refresh', json => { refresh_token => 7 })->{status}, 400,
-    'numeric refresh token 400');
+# API.md, second round: a token of the wrong shape is an unknown token.
+is(api(POST => '/auth/refresh', json => { refresh_token => 7 })->{json}{error}, 'invalid_grant',
+    'numeric refresh token: 401 invalid_grant, not a field error');
 is(api(POST => '/auth/refresh')->{status}, 401, 'nothing presented 401');
 my $l = login_user($u);
 api(POST => '/auth/logout', headers => bearer($l->{access_token}));

@@ -19,10 +19,10 @@ my $u = new_user(base => $base);
 my $j = login_user($u, base => $base);
 
 # --- a worker SIGKILLed is replaced; service continues -------------------
-my @w = worker_pids($dir);
-is(scalar @w, 4, 'four workers');
+my @w = worker_pids($dir, 'fast');
+is(scalar @w, 4, 'four workers in the fast pool');
 kill 'KILL', $w[0];
-ok(wait_until(5, sub { my @n = worker_pids($dir); @n == 4 && !grep { $_ == $w[0] } @n }),
+ok(wait_until(5, sub { my @n = worker_pids($dir, 'fast'); @n == 4 && !grep { $_ == $w[0] } @n }),
     'the master replaced the killed worker');
 is(scalar(grep { A(GET => '/ping')->{status} == 200 } 1 .. 20), 20, 'service continues');
 

@@ -121,10 +121,10 @@ print $cf "AUTH_MAX_REQUESTS = 25\n";
 close $cf;
 kill 'HUP', master_pid($dir);
 sleep 2;
-my @w1 = worker_pids($dir);
+my @w1 = worker_pids($dir, 'fast');
 my $ok = grep { api(GET => '/ping', base => $base)->{status} == 200 } 1 .. 300;
 is($ok, 300, '300 requests through workers recycling every 25: all 200');
-my %now = map { $_ => 1 } worker_pids($dir);
+my %now = map { $_ => 1 } worker_pids($dir, 'fast');
 ok(!grep({ $now{$_} } @w1), 'the workers were recycled');
 
 $st->down;

@@ -98,5 +98,5 @@ is(`ps -eo args | grep -c '[f]cgi-auth -c $dir/'` + 0, 0, 'nothing of the stack 
 # While the socket is being replaced nginx logs (and answers 503 for) the
 # connect() that found no socket, no listener, or the new socket before
 # spawn-fcgi gave it to nginx's group; nothing else may show.
-logs_clean($dir, allow => qr/\[crit\].* connect\(\) to unix:\S+\/fcgi-auth\.sock failed \((?:2|13|111): /);
+logs_clean($dir, allow => qr/\[crit\].* connect\(\) to unix:\S+\/fcgi-auth(?:-hash)?\.sock failed \((?:2|13|111): /);
 done_testing;

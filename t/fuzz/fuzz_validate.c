@@ -1,7 +1,13 @@
-/* libFuzzer driver: validators and base64url round trips. */
+/*
+ * libFuzzer driver: validators, base64url round trips, the header
+ * sanitizer (its output is always valid UTF-8 within the bound), the
+ * canonical identifier, and opening sealed text (never crashes, and
+ * nothing but what was sealed opens).
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fcgi-auth.h"
 
@@ -22,6 +28,42 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	(void)valid_https_url(s);
 	(void)valid_reqid(s);
 	(void)utf8_valid(s, len);
+	{
+		char out[600], canon[CANON_MAX + 1], *o;
+		size_t k;
+		static int keyed;
+
+		k = utf8_sanitize(s, out, 1 + len % sizeof(out));
+		if (k != strlen(out) || k > len * 3 || !utf8_valid(out, k))
+			abort();
+		canon_ident(s, canon, sizeof(canon));
+		if (utf8_valid(s, len) && !utf8_valid(canon, strlen(canon)))
+			abort();
+		if (!keyed) {
+			static char path[] = "/tmp/fuzz-data-key.XXXXXX";
+			int fd = mkstemp(path);
+
+			if (fd == -1 || write(fd, "fuzzing-key-0123456789-"
+			    "abcdefghijklmnop", 39) != 39)
+				abort();
+			close(fd);
+			cfg.data_key_file = path;
+			if (datakey_load(out, sizeof(out)) == -1)
+				abort();
+			unlink(path);
+			keyed = 1;
+		}
+		if ((o = datakey_open(DK_OUTBOX, "to@x.test", s)) != NULL)
+			abort();	/* forged sealed text opened */
+		if ((o = datakey_seal(DK_OUTBOX, s, s)) != NULL) {
+			char *back = datakey_open(DK_OUTBOX, s, o);
+
+			if (back == NULL || strcmp(back, s) != 0)
+				abort();
+			free(back);
+			free(o);
+		}
+	}
 	/* Canonical base64url: decode(encode(x)) == x, encode(decode(t)) == t. */
 	b64url_encode(data, len, enc, sizeof(enc));
 	n = b64url_decode(enc, strlen(enc), dec, sizeof(dec));

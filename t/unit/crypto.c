@@ -1,5 +1,11 @@
-/* Unit tests: base64url (strict, canonical), SHA-256, HMAC, UUIDs. */
+/*
+ * Unit tests: base64url (strict, canonical), SHA-256, HMAC, UUIDs, and
+ * the data key's seal/open (AES-256-GCM bound to associated data).
+ */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fcgi-auth.h"
 #include "tap.h"
@@ -62,6 +68,58 @@ main(void)
 		crypto_token(t2, r2);
 		ok(strlen(t1) == TOKEN_B64_LEN && strcmp(t1, t2) != 0,
 		    "tokens are 256-bit and differ");
+	}
+	{
+		char path[] = "/tmp/fcgi-auth-unit-key.XXXXXX", err[256];
+		char *s1, *s2, *o, *tampered;
+		unsigned char k1[32], k2[32];
+		const char *msg = "Reset here: https://x.test/r?token=SECRET";
+		FILE *f;
+		int fd = mkstemp(path);
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.data_key_file = path;
+		ok(datakey_seal(DK_OUTBOX, "a@x.test", msg) == NULL,
+		    "no key loaded: nothing is sealed");
+		f = fdopen(fd, "w");
+		fputs("short\n", f);
+		fflush(f);
+		ok(datakey_load(err, sizeof(err)) == -1, "a short key file is "
+		    "refused: %s", err);
+		rewind(f);
+		fputs("0123456789abcdefghijklmnopqrstuvwxyzABCDEF\n", f);
+		fclose(f);
+		ok(datakey_load(err, sizeof(err)) == 0, "the key loads");
+		s1 = datakey_seal(DK_OUTBOX, "a@x.test", msg);
+		s2 = datakey_seal(DK_OUTBOX, "a@x.test", msg);
+		ok(s1 != NULL && strncmp(s1, "fa1.", 4) == 0 &&
+		    strstr(s1, "SECRET") == NULL, "sealed text hides the "
+		    "message");
+		ok(s1 && s2 && strcmp(s1, s2) != 0, "a fresh nonce each time");
+		o = s1 ? datakey_open(DK_OUTBOX, "a@x.test", s1) : NULL;
+		ok(o != NULL && strcmp(o, msg) == 0, "it opens to the message");
+		free(o);
+		ok(s1 && datakey_open(DK_OUTBOX, "b@x.test", s1) == NULL,
+		    "not under other associated data (another recipient)");
+		ok(s1 && datakey_open(DK_CAPTCHA, "a@x.test", s1) == NULL,
+		    "not under another subkey");
+		tampered = s1 ? strdup(s1) : NULL;
+		if (tampered != NULL)
+			tampered[strlen(tampered) - 3] ^= 1;
+		o = tampered ? datakey_open(DK_OUTBOX, "a@x.test", tampered) : NULL;
+		ok(tampered && o == NULL, "a flipped byte is refused (GCM tag)");
+		ok(datakey_open(DK_OUTBOX, "a@x.test", "plain text") == NULL &&
+		    datakey_open(DK_OUTBOX, "a@x.test", "fa1.") == NULL &&
+		    datakey_open(DK_OUTBOX, "a@x.test", "fa1.00000000.AAAA") ==
+		    NULL, "junk is refused");
+		ok(datakey_sub(DK_REFRESH, k1) == 0 && datakey_sub(DK_CAPTCHA,
+		    k2) == 0 && memcmp(k1, k2, 32) != 0, "subkeys differ by "
+		    "use");
+		free(tampered);
+		free(s1);
+		free(s2);
+		datakey_free();
+		unlink(path);
 	}
 	return done_testing();
 }

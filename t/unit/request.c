@@ -1,6 +1,11 @@
-/* Unit tests: cookie, Authorization, query and config-line parsing. */
+/*
+ * Unit tests: cookie, Authorization, query and config-line parsing, the
+ * cookie-request origin check, and the fallback 500 written whole.
+ */
 #include <stdlib.h>
 #include <string.h>
+
+#include <fcgiapp.h>
 
 #include "fcgi-auth.h"
 #include "tap.h"
@@ -67,5 +72,69 @@ main(void)
 	ok(cfg_parse_line(&c, "auth_issuer = \"me\"", err, sizeof(err)) == 0 &&
 	    strcmp(c.issuer, "me") == 0, "quoted value, key case-insensitive");
 	cfg_free(&c);
+	{
+		/* Which cookie requests may change state. */
+		static const struct {
+			const char *origin, *site, *host, *port;
+			int ok;
+		} o[] = {
+			{ NULL, NULL, "auth.test", "443", 1 },	/* not a browser */
+			{ "https://auth.test", NULL, "auth.test", "443", 1 },
+			{ "https://auth.test:8443", NULL, "auth.test", "8443", 1 },
+			{ "https://AUTH.test", NULL, "auth.test", "443", 1 },
+			{ "https://evil.test", NULL, "auth.test", "443", 0 },
+			{ "https://auth.test.evil.test", NULL, "auth.test", "443", 0 },
+			{ "http://auth.test", NULL, "auth.test", "443", 0 },
+			{ "null", NULL, "auth.test", "443", 0 },
+			{ "https://app.test", NULL, "auth.test", "443", 1 },
+			{ "https://app.test:1", NULL, "auth.test", "443", 0 },
+			{ NULL, "same-origin", "auth.test", "443", 1 },
+			{ NULL, "none", "auth.test", "443", 1 },
+			{ NULL, "same-site", "auth.test", "443", 0 },
+			{ NULL, "cross-site", "auth.test", "443", 0 },
+		};
+		struct req r;
+		size_t i;
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.allowed_origins = "  https://other.test https://app.test ";
+		for (i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+			memset(&r, 0, sizeof(r));
+			r.origin = o[i].origin;
+			r.fetch_site = o[i].site;
+			r.host = o[i].host;
+			r.server_port = o[i].port;
+			r.scheme = "https";
+			ok(req_same_origin(&r) == o[i].ok, "origin case %zu "
+			    "(%s / %s)", i, o[i].origin ? o[i].origin : "-",
+			    o[i].site ? o[i].site : "-");
+		}
+	}
+	{
+		/* The fallback 500 (no memory for a JSON body) is whole. */
+		static const char want[] = "{\"error\":\"internal_error\","
+		    "\"message\":\"Internal error\"}";
+		unsigned char buf[2048];
+		FCGX_Stream out;
+		FCGX_Request fx;
+		struct req r;
+		const char *b;
+
+		memset(&out, 0, sizeof(out));
+		memset(&fx, 0, sizeof(fx));
+		memset(buf, 0, sizeof(buf));
+		out.wrNext = out.rdNext = buf;
+		out.stop = buf + sizeof(buf) - 1;
+		fx.out = &out;
+		memset(&r, 0, sizeof(r));
+		r.fcgx = &fx;
+		r.method = M_POST;
+		resp_json(&r, 200, NULL);
+		b = strstr((char *)buf, "\r\n\r\n");
+		ok(r.status == 500 && b != NULL && strcmp(b + 4, want) == 0,
+		    "the fallback 500 body is written whole");
+		ok(strstr((char *)buf, "Content-Length: 53\r\n") != NULL,
+		    "... and its Content-Length is its length");
+	}
 	return done_testing();
 }

@@ -60,6 +60,60 @@ main(void)
 		ok(utf8_valid(utf[i].s, utf[i].n) == utf[i].ok, "utf8 case %zu",
 		    i);
 	ok(utf8_chars("caf\xc3\xa9") == 4, "utf8_chars counts characters");
+	{
+		/* Header values are made valid UTF-8 and bounded. */
+		static const struct { const char *in, *out; } san[] = {
+			{ "plain", "plain" }, { "caf\xc3\xa9", "caf\xc3\xa9" },
+			{ "\xff", "\xef\xbf\xbd" },
+			{ "a\xc3(b", "a\xef\xbf\xbd(b" },	/* cut sequence */
+			{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+			{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
+			{ "tab\there\x7f", "tab here " },
+			{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },
+			{ "end\xe2\x82", "end\xef\xbf\xbd\xef\xbf\xbd" },
+		};
+		char out[64], wide[2000];
+		size_t n;
+
+		for (i = 0; i < sizeof(san) / sizeof(san[0]); i++) {
+			utf8_sanitize(san[i].in, out, sizeof(out));
+			ok(strcmp(out, san[i].out) == 0 &&
+			    utf8_valid(out, strlen(out)), "sanitize case %zu", i);
+		}
+		memset(wide, 0, sizeof(wide));
+		for (i = 0; i + 2 < sizeof(wide) - 1; i += 2)
+			memcpy(wide + i, "\xc3\xa9", 2);
+		n = utf8_sanitize(wide, out, 10);
+		ok(n == 8 && utf8_valid(out, n), "sanitize cuts at a character "
+		    "boundary within the bound");
+		n = utf8_sanitize("\xff\xff\xff\xff", out, 8);
+		ok(n == 6 && utf8_valid(out, n), "sanitize never writes a "
+		    "partial replacement character");
+	}
+	{
+		/* One canonical form per identifier (limits count on it). */
+		static const struct { const char *a, *b; int same; } can[] = {
+			{ "Alice@Example.COM", "alice@example.com", 1 },
+			{ "ALICE", "alice", 1 },
+			{ "\xef\xbd\x81lice", "alice", 1 },	/* full-width a */
+			{ "\xe2\x84\xaa" "elvin", "kelvin", 1 },	/* KELVIN SIGN */
+			{ "Stra\xc3\x9f" "e", "strasse", 1 },	/* sharp s */
+			{ "alice", "alicf", 0 },
+			{ "bob@x.test", "bob@x.tes", 0 },
+		};
+		char a[CANON_MAX + 1], b[CANON_MAX + 1];
+
+		for (i = 0; i < sizeof(can) / sizeof(can[0]); i++) {
+			canon_ident(can[i].a, a, sizeof(a));
+			canon_ident(can[i].b, b, sizeof(b));
+			ok((strcmp(a, b) == 0) == can[i].same, "canonical "
+			    "'%s' %s '%s'", can[i].a, can[i].same ? "==" : "!=",
+			    can[i].b);
+		}
+		canon_ident("\xff" "ABC", a, sizeof(a));
+		ok(strcmp(a, "\xff" "abc") == 0, "non-UTF-8 input is folded "
+		    "ASCII-wise, never dropped");
+	}
 	ok(valid_reqid("abc-123_x.y") && !valid_reqid("a b") &&
 	    !valid_reqid("") && !valid_reqid("x\r\nSet-Cookie: a=b"),
 	    "request id charset");

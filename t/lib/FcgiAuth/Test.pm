@@ -15,7 +15,7 @@ use Test::More;
 our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
     json_encode json_decode master_pid worker_pids wait_mail mail_token
-    mails_to all_mails mirror_key redis);
+    mails_to all_mails mirror_key redis metrics fcgi_request api_raw);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -64,6 +64,42 @@ sub api {
 	    ? json_decode($res->{content}) : undef;
 	return { status => $res->{status}, headers => $res->{headers},
 	    body => $res->{content}, json => $json };
+}
+
+# api_raw(METHOD, PATH, headers => [NAME => VALUE, ...], json => ...):
+# like api(), but header values go out byte for byte (HTTP::Tiny refuses
+# anything but ASCII), one request per connection.
+sub api_raw {
+	my ($method, $path, %o) = @_;
+	my $base = $o{base} // $ENV{FCGI_AUTH_URL};
+	my ($host, $port) = $base =~ m{^https?://([^:/]+):(\d+)} or die "base $base";
+	my $body = exists $o{json} ? (ref $o{json} ? $JSON->encode($o{json}) : $o{json}) : '';
+	my @h = @{ $o{headers} // [] };
+	my $req = "$method /api/v1$path HTTP/1.1\r\nHost: $host:$port\r\nConnection: close\r\n";
+	while (my ($k, $v) = splice @h, 0, 2) { $req .= "$k: $v\r\n" }
+	$req .= "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n"
+	    if length $body;
+	my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Timeout => 30)
+	    or die "connect: $!";
+	print $s "$req\r\n$body";
+	local $/;
+	my $resp = <$s> // '';
+	my ($head, $content) = split /\r\n\r\n/, $resp, 2;
+	my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
+	my %hd;
+	for (split /\r\n/, $head // '') { $hd{lc $1} = $2 if /^([^:]+):\s*(.*)$/ }
+	if (($hd{'transfer-encoding'} // '') eq 'chunked') {
+		my $out = '';
+		while ($content =~ s/^([0-9a-fA-F]+)\r\n//) {
+			my $n = hex $1;
+			last if $n == 0;
+			$out .= substr($content, 0, $n, '');
+			$content =~ s/^\r\n//;
+		}
+		$content = $out;
+	}
+	return { status => $status // 0, headers => \%hd, body => $content,
+	    json => defined $content && length $content ? json_decode($content) : undef };
 }
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
@@ -209,10 +245,58 @@ sub master_pid {
 	return $p;
 }
 
+# worker_pids(DIR[, 'fast'|'hash']): the master's workers, all or one pool's.
 sub worker_pids {
-	my $m = master_pid(@_) or return ();
-	my @p = grep { /\d/ } map { s/\s+//gr } `ps -o pid= --ppid $m`;
+	my ($dir, $pool) = @_;
+	my $m = master_pid($dir) or return ();
+	my @p;
+	for (`ps -o pid=,args= --ppid $m`) {
+		my ($pid, $args) = /^\s*(\d+)\s+(.*)$/ or next;
+		next if defined $pool && $pool eq 'hash' && $args !~ /hash worker/;
+		next if defined $pool && $pool eq 'fast' && $args =~ /hash worker/;
+		push @p, $pid;
+	}
 	return @p;
+}
+
+# The /metrics counters as { name => value } (loopback only).
+sub metrics {
+	my (%o) = @_;
+	my $r = api(GET => '/metrics', base => $o{base});
+	my %m;
+	for (split /\n/, $r->{body} // '') {
+		$m{$1} = $2 if /^(fcgi_auth_\w+) (\d+)$/;
+	}
+	return \%m;
+}
+
+# fcgi_request(SOCKET, { PARAM => value }, BODY): one FastCGI request
+# straight to a worker's unix socket, as nginx would send it; returns
+# the CGI response text (headers and body).
+sub fcgi_request {
+	my ($path, $params, $body) = @_;
+	require IO::Socket::UNIX;
+	my $s = IO::Socket::UNIX->new(Peer => $path) or die "connect $path: $!";
+	my $rec = sub { pack('CCnnCx', 1, $_[0], 1, length $_[1], 0) . $_[1] };
+	my $p = '';
+	for my $k (sort keys %$params) {
+		my ($n, $v) = ($k, $params->{$k});
+		$p .= (length $n < 128 ? pack('C', length $n) : pack('N', length($n) | 0x80000000))
+		    . (length $v < 128 ? pack('C', length $v) : pack('N', length($v) | 0x80000000))
+		    . $n . $v;
+	}
+	$body //= '';
+	print $s $rec->(1, pack('nCx5', 1, 0)) . $rec->(4, $p) . $rec->(4, '')
+	    . (length $body ? $rec->(5, $body) : '') . $rec->(5, '');
+	my ($out, $buf) = ('');
+	while (1) {
+		my $n = read($s, $buf, 8) or last;
+		my ($v, $type, $id, $len, $pad) = unpack('CCnnC', $buf);
+		read($s, my $data, $len + $pad) if $len + $pad;
+		$out .= substr($data // '', 0, $len) if $type == 6;
+		last if $type == 3;
+	}
+	return $out;
 }
 
 # The fcgi-auth and nginx logs hold no sanitizer report, crash or alert.
