@@ -2,7 +2,11 @@
  * Randomness, hashes, base64url, constant-time compare and wiping.
  * Everything random comes from OpenSSL's CSPRNG.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -180,5 +184,84 @@ crypto_uuid(char out[UUID_LEN + 1])
 		out[o++] = hex[u[i] & 15];
 	}
 	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Read a secret file (what `name` configures) into buf, which has room
+ * for cap + 1 bytes (one more is read, so a longer file is refused): its
+ * bytes less trailing line ends, min..cap of them. The length, or -1
+ * with err naming the key (and buf wiped).
+ */
+long
+secret_file_read(const char *name, const char *path, unsigned char *buf,
+    size_t cap, size_t min, char *err, size_t errlen)
+{
+	ssize_t n;
+	int fd;
+
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errlen, "%s: not set", name);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s: %s", name, path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, cap + 1);	/* one more: too long is refused */
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n < (ssize_t)min || (size_t)n > cap) {
+		crypto_wipe(buf, cap + 1);
+		snprintf(err, errlen, "%s: %s must hold %zu to %zu bytes", name,
+		    path, min, cap);
+		return -1;
+	}
+	return (long)n;
+}
+
+/*
+ * Dev mode: write nbytes of fresh randomness, base64url, to a new file
+ * at path, 0600. Never overwrites one: if another process (the server
+ * and the mailer start together) made it first, its file is kept. 0, or
+ * -1 with err set.
+ */
+int
+secret_file_create(const char *name, const char *path, size_t nbytes,
+    char *err, size_t errlen)
+{
+	unsigned char raw[64];
+	char text[96];
+	size_t n;
+	int fd, ok;
+
+	if (nbytes > sizeof(raw))
+		return -1;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		if (errno == EEXIST) {
+			usleep(100000);		/* let the winner write it */
+			return 0;
+		}
+		snprintf(err, errlen, "%s: %s: %s", name, path, strerror(errno));
+		return -1;
+	}
+	if (crypto_random(raw, nbytes) == -1) {
+		close(fd);
+		snprintf(err, errlen, "%s: no randomness", name);
+		return -1;
+	}
+	n = b64url_encode(raw, nbytes, text, sizeof(text) - 1);
+	text[n++] = '\n';
+	ok = write(fd, text, n) == (ssize_t)n;
+	ok = close(fd) == 0 && ok;
+	crypto_wipe(raw, sizeof(raw));
+	crypto_wipe(text, sizeof(text));
+	if (!ok) {
+		snprintf(err, errlen, "%s: %s: write failed", name, path);
+		return -1;
+	}
+	log_info("dev mode: generated %s in %s", name, path);
 	return 0;
 }

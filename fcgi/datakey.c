@@ -11,7 +11,6 @@
  * names associated data (e.g. the recipient) that must match to open.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +22,7 @@
 #define KEY_MIN		32	/* bytes of key text at least */
 #define KEY_MAX		512
 
-static unsigned char key[KEY_MAX];
+static unsigned char key[KEY_MAX + 1];
 static size_t keylen;
 
 int
@@ -33,57 +32,14 @@ datakey_loaded(void)
 }
 
 /*
- * Dev mode: write a fresh key to path (never overwrites one; if the
- * server and the mailer race to make it, the loser reads the winner's).
- */
-static int
-generate(const char *path, char *err, size_t errlen)
-{
-	unsigned char raw[32];
-	char text[64];
-	size_t n;
-	int fd;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
-		if (errno == EEXIST) {
-			usleep(100000);		/* let the winner write it */
-			return 0;
-		}
-		snprintf(err, errlen, "AUTH_DATA_KEY_FILE: %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (crypto_random(raw, sizeof(raw)) == -1) {
-		close(fd);
-		snprintf(err, errlen, "AUTH_DATA_KEY_FILE: no randomness");
-		return -1;
-	}
-	n = b64url_encode(raw, sizeof(raw), text, sizeof(text));
-	crypto_wipe(raw, sizeof(raw));
-	text[n++] = '\n';
-	if (write(fd, text, n) != (ssize_t)n || close(fd) == -1) {
-		crypto_wipe(text, sizeof(text));
-		snprintf(err, errlen, "AUTH_DATA_KEY_FILE: %s: write failed",
-		    path);
-		return -1;
-	}
-	crypto_wipe(text, sizeof(text));
-	log_info("dev mode: generated a data key in %s", path);
-	return 0;
-}
-
-/*
  * Load the key named by cfg.data_key_file. Dev mode with no file named
  * uses (and first creates) var/data-key. 0, or -1 with err set.
  */
 int
 datakey_load(char *err, size_t errlen)
 {
-	unsigned char buf[KEY_MAX + 2];
 	const char *path = cfg.data_key_file;
-	ssize_t n;
-	int fd;
+	long n;
 
 	keylen = 0;
 	if (*path == '\0') {
@@ -96,27 +52,13 @@ datakey_load(char *err, size_t errlen)
 		path = "var/data-key";
 	}
 	if (cfg.dev && access(path, F_OK) == -1 && errno == ENOENT &&
-	    generate(path, err, errlen) == -1)
+	    secret_file_create("AUTH_DATA_KEY_FILE", path, 32, err,
+	    errlen) == -1)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "AUTH_DATA_KEY_FILE: %s: %s", path,
-		    strerror(errno));
+	if ((n = secret_file_read("AUTH_DATA_KEY_FILE", path, key,
+	    KEY_MAX, KEY_MIN, err, errlen)) == -1)
 		return -1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-	    buf[n - 1] == ' '))
-		n--;
-	if (n < KEY_MIN || n > KEY_MAX) {
-		crypto_wipe(buf, sizeof(buf));
-		snprintf(err, errlen, "AUTH_DATA_KEY_FILE: %s must hold %d to "
-		    "%d bytes of key", path, KEY_MIN, KEY_MAX);
-		return -1;
-	}
-	memcpy(key, buf, (size_t)n);
 	keylen = (size_t)n;
-	crypto_wipe(buf, sizeof(buf));
 	return 0;
 }
 

@@ -128,6 +128,11 @@ size_t	 b64url_encode(const unsigned char *, size_t, char *, size_t);
 long	 b64url_decode(const char *, size_t, unsigned char *, size_t);
 void	 crypto_wipe(void *, size_t);
 int	 crypto_uuid(char out[UUID_LEN + 1]);
+long	 secret_file_read(const char *name, const char *path,
+	    unsigned char *buf, size_t cap, size_t min, char *err,
+	    size_t errlen);
+int	 secret_file_create(const char *name, const char *path,
+	    size_t nbytes, char *err, size_t errlen);
 
 /* ---- the data key (datakey.c): secrets kept outside the database ---- */
 int	 datakey_load(char *err, size_t errlen);

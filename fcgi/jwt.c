@@ -58,28 +58,11 @@ static int
 load_secret(const char *path, char *err, size_t errlen)
 {
 	unsigned char buf[sizeof(hs_secret) + 1];
-	ssize_t n;
-	int fd;
+	long n;
 
-	if (path == NULL || *path == '\0') {
-		snprintf(err, errlen, "AUTH_JWT_SECRET_FILE: not set");
+	if ((n = secret_file_read("AUTH_JWT_SECRET_FILE", path, buf,
+	    sizeof(hs_secret), 32, err, errlen)) == -1)
 		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "AUTH_JWT_SECRET_FILE: %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	if (n < 32 || (size_t)n > sizeof(hs_secret)) {
-		crypto_wipe(buf, sizeof(buf));
-		snprintf(err, errlen, "AUTH_JWT_SECRET_FILE: the secret must "
-		    "be 32 to %zu bytes", sizeof(hs_secret));
-		return -1;
-	}
 	jwt_set_hs_secret(buf, (size_t)n);
 	crypto_wipe(buf, sizeof(buf));
 	return 0;

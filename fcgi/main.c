@@ -108,9 +108,7 @@ is_socket(int fd)
 static int
 dev_secret(void)
 {
-	unsigned char raw[48];
-	char text[80];
-	int fd;
+	char err[256];
 
 	if (!cfg.dev || strcmp(cfg.jwt_alg, "HS256") != 0)
 		return 0;
@@ -121,25 +119,11 @@ dev_secret(void)
 	}
 	if (access(cfg.jwt_secret_file, F_OK) == 0)
 		return 0;
-	if ((fd = open(cfg.jwt_secret_file, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600)) == -1) {
-		fprintf(stderr, "fcgi-auth: AUTH_JWT_SECRET_FILE: %s: %s\n",
-		    cfg.jwt_secret_file, strerror(errno));
+	if (secret_file_create("AUTH_JWT_SECRET_FILE", cfg.jwt_secret_file,
+	    48, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fcgi-auth: %s\n", err);
 		return -1;
 	}
-	if (crypto_random(raw, sizeof(raw)) == -1) {
-		close(fd);
-		return -1;
-	}
-	b64url_encode(raw, sizeof(raw), text, sizeof(text));
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	crypto_wipe(raw, sizeof(raw));
-	crypto_wipe(text, sizeof(text));
-	log_info("dev mode: generated a JWT secret in %s", cfg.jwt_secret_file);
 	return 0;
 }
 
