@@ -1,7 +1,11 @@
 package FcgiAuth::Test;
 # The test harness: HTTP helpers against the stack script/test started
 # (FCGI_AUTH_URL, FCGI_AUTH_DIR), private stacks for fault tests, and a
-# teardown check that the logs hold no sanitizer report or crash.
+# teardown check that the logs hold no sanitizer report or crash: every
+# .t that ends with done_testing checks the lines the shared stack logged
+# while it ran, unless it called logs_clean() on them itself (to allow
+# lines it caused on purpose). A .t run alone (`prove -I t/lib t/03-login.t`,
+# as root, after script/bootstrap) starts a throwaway stack of its own.
 use strict;
 use warnings;
 use Exporter 'import';
@@ -10,7 +14,10 @@ use JSON::PP;
 use Time::HiRes qw(time sleep);
 use IO::Socket::INET;
 use File::Temp qw(tempdir);
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
 use Test::More;
+use Test2::API qw(test2_add_callback_testing_done);
 
 our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
@@ -21,9 +28,30 @@ my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
 sub json_decode { my $r = eval { $JSON->decode($_[0]) }; $r }
 
+# Run alone: a throwaway stack for this one .t (stopped at END).
+my $own_stack;
 unless ($ENV{FCGI_AUTH_URL}) {
-	plan skip_all => 'run through script/test (FCGI_AUTH_URL not set)';
+	my $root = abs_path(dirname(__FILE__) . '/../../..');
+	if ($> == 0 && -x "$root/fcgi-auth" && -x "$root/script/stack") {
+		$ENV{FCGI_AUTH_ROOT} = $root;
+		$own_stack = private_stack();
+		$ENV{FCGI_AUTH_URL} = $own_stack->base;
+		$ENV{FCGI_AUTH_DIR} = $own_stack->dir;
+	} else {
+		plan skip_all => 'no stack: run script/test, or script/bootstrap '
+		    . 'and then this .t as root (it starts its own)';
+	}
 }
+END { $own_stack->down if $own_stack }
+
+# Where the shared stack's logs stood when this .t began.
+my (%log_start, $log_checked);
+sub _log_files { ("$_[0]/log/fcgi-auth.log", "$_[0]/log/nginx-error.log") }
+$log_start{$_} = -s $_ // 0 for _log_files($ENV{FCGI_AUTH_DIR});
+test2_add_callback_testing_done(sub {
+	my $plan = Test2::API::test2_stack()->top->plan // '';
+	logs_clean() unless $log_checked || $plan eq 'SKIP';	# skip_all: no more tests
+});
 
 sub root_dir  { $ENV{FCGI_AUTH_ROOT} }
 sub stack_dir { $ENV{FCGI_AUTH_DIR} }
@@ -301,12 +329,16 @@ sub fcgi_request {
 
 # The fcgi-auth and nginx logs hold no sanitizer report, crash or alert.
 # logs_clean(DIR, allow => qr/.../): lines a test caused on purpose.
+# Without DIR: the shared stack's lines since this .t began.
 sub logs_clean {
 	my ($dir, %o) = @_;
+	my $shared = !defined $dir || $dir eq stack_dir();
 	$dir //= stack_dir();
+	$log_checked = 1 if $shared;
 	my @bad;
-	for my $f ("$dir/log/fcgi-auth.log", "$dir/log/nginx-error.log") {
+	for my $f (_log_files($dir)) {
 		open my $fh, '<', $f or next;
+		seek($fh, $log_start{$f} // 0, 0) if $shared;
 		while (my $l = <$fh>) {
 			push @bad, $l if $l =~ /AddressSanitizer|LeakSanitizer|runtime error:|
 			    by\ signal\ (?:6|7|8|11)\b|\[alert\]|\[emerg\]|\[crit\]/x
