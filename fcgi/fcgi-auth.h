@@ -256,6 +256,7 @@ struct route {
 	size_t	 body_max;	/* 0: no body accepted; else cap in bytes */
 };
 void	 dispatch(struct req *);
+int	 dispatch_metrics_labels(void);
 const struct route *route_find(const char *path, enum method, int *path_known,
 	    char *allow, size_t allowlen, char *param, size_t paramlen);
 
@@ -355,8 +356,7 @@ int	 metrics_init(void);
 void	 metrics_inc(enum metric);
 void	 metrics_request(int route, int status, double seconds);
 char	*metrics_render(size_t *len);
-const struct route *route_at(size_t);
-void	 handle_metrics(struct req *);
+int	 metrics_set_routes(const char *const *labels, size_t n);
 void	 resp_raw(struct req *, int status, const char *content_type,
 	    const char *body, size_t len);
 
@@ -384,6 +384,7 @@ void	 handle_logout_all(struct req *);
 void	 handle_sessions_list(struct req *);
 void	 handle_session_delete(struct req *);
 void	 handle_jwks(struct req *);
+void	 handle_metrics(struct req *);
 void	 handle_captcha(struct req *);
 void	 handle_verify_email(struct req *);
 void	 handle_password_reset(struct req *);

@@ -529,7 +529,8 @@ main(int argc, char **argv)
 		    "spawn-fcgi or pass -s PATH|HOST:PORT\n");
 		return 1;
 	}
-	if (metrics_init() == -1 || rl_init() == -1) {
+	if (metrics_init() == -1 || dispatch_metrics_labels() == -1 ||
+	    rl_init() == -1) {
 		fprintf(stderr, "fcgi-auth: cannot map the shared areas\n");
 		return 1;
 	}

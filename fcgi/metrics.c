@@ -45,6 +45,28 @@ struct shm {
 };
 
 static struct shm *shm;
+static const char *const *route_labels;	/* handed in by the application */
+static size_t nroute_labels;
+
+/* The label of each route number (metrics_request's route), at start. */
+int
+metrics_set_routes(const char *const *labels, size_t n)
+{
+	if (n > MAX_ROUTES - 1)
+		return -1;
+	route_labels = labels;
+	nroute_labels = n;
+	return 0;
+}
+
+/* The label of route number i ("unmatched" for the last row), or NULL. */
+static const char *
+route_label(size_t i)
+{
+	if (i == MAX_ROUTES - 1)
+		return "method=\"\",route=\"unmatched\"";
+	return i < nroute_labels ? route_labels[i] : NULL;
+}
 
 int
 metrics_init(void)
@@ -124,8 +146,8 @@ metrics_render(size_t *lenp)
 {
 	size_t len = 0, cap = 65536, i, s, b;
 	uint64_t cum;
-	char label[96], *buf;
-	const struct route *rt;
+	const char *label;
+	char *buf;
 	int bad = 0;
 
 	if ((buf = malloc(cap)) == NULL)
@@ -139,12 +161,8 @@ metrics_render(size_t *lenp)
 	    "Requests by route and status.\n# TYPE fcgi_auth_requests_total "
 	    "counter\n");
 	for (i = 0; i < MAX_ROUTES; i++) {
-		rt = i == MAX_ROUTES - 1 ? NULL : route_at(i);
-		if (rt == NULL && i != MAX_ROUTES - 1)
+		if ((label = route_label(i)) == NULL)
 			continue;
-		snprintf(label, sizeof(label), "method=\"%s\",route=\"%s%s\"",
-		    rt ? method_name(rt->method) : "", rt ? rt->path : "unmatched",
-		    rt && (rt->flags & R_PARAM) ? "{id}" : "");
 		for (s = 0; s < NSTATUS; s++)
 			if (ld(&shm->req[i][s]))
 				bad |= out(&buf, &len, &cap,
@@ -157,12 +175,8 @@ metrics_render(size_t *lenp)
 	    "Request latency by route.\n# TYPE "
 	    "fcgi_auth_request_duration_seconds histogram\n");
 	for (i = 0; i < MAX_ROUTES; i++) {
-		rt = i == MAX_ROUTES - 1 ? NULL : route_at(i);
-		if ((rt == NULL && i != MAX_ROUTES - 1) || !ld(&shm->lat_count[i]))
+		if ((label = route_label(i)) == NULL || !ld(&shm->lat_count[i]))
 			continue;
-		snprintf(label, sizeof(label), "method=\"%s\",route=\"%s%s\"",
-		    rt ? method_name(rt->method) : "", rt ? rt->path : "unmatched",
-		    rt && (rt->flags & R_PARAM) ? "{id}" : "");
 		for (b = 0, cum = 0; b < NBUCKET; b++) {
 			cum += ld(&shm->lat[i][b]);
 			bad |= out(&buf, &len, &cap, "fcgi_auth_request_duration_"

@@ -1,7 +1,10 @@
 /*
  * GET /ping: touches neither Postgres nor Redis (seed 000's EmptyResp).
  * GET /health: checks both; 503 with the same shape when one is down.
+ * GET /metrics: the pool's Prometheus text (loopback only, R_LOOPBACK).
  */
+#include <stdlib.h>
+
 #include <json-c/json.h>
 
 #include "fcgi-auth.h"
@@ -37,4 +40,19 @@ handle_health(struct req *r)
 	}
 	r->no_store = 1;
 	resp_json(r, pg && rd ? 200 : 503, o);
+}
+
+void
+handle_metrics(struct req *r)
+{
+	size_t len;
+	char *text;
+
+	if ((text = metrics_render(&len)) == NULL) {
+		resp_error(r, ERR_INTERNAL, NULL);
+		return;
+	}
+	r->no_store = 1;
+	resp_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
 }
