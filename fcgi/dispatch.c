@@ -22,9 +22,9 @@ static const struct route routes[] = {
 	{ M_POST,   "/register",               handle_register,       R_HASH,    B16K },
 	{ M_POST,   "/auth/login",             handle_login,          R_HASH,    B16K },
 	{ M_POST,   "/login",                  handle_login,          R_HASH,    B16K },
-	{ M_POST,   "/auth/refresh",           handle_refresh,        R_ORIGIN,  B16K },
-	{ M_POST,   "/refresh",                handle_refresh,        R_ORIGIN,  B16K },
-	{ M_POST,   "/auth/refresh-token",     handle_refresh,        R_ORIGIN,  B16K },
+	{ M_POST,   "/auth/refresh",           handle_refresh,        0,         B16K },
+	{ M_POST,   "/refresh",                handle_refresh,        0,         B16K },
+	{ M_POST,   "/auth/refresh-token",     handle_refresh,        0,         B16K },
 	{ M_POST,   "/auth/verify",            handle_verify,         0,         B16K },
 	{ M_POST,   "/verify",                 handle_verify,         0,         B16K },
 	{ M_POST,   "/auth/verify-email",      handle_verify_email,   0,         B16K },
@@ -35,11 +35,11 @@ static const struct route routes[] = {
 	{ M_GET,    "/user/info",              handle_user_info,      R_AUTH,    0 },
 	{ M_PATCH,  "/user/info",              handle_user_info_patch, R_AUTH,   B16K },
 	{ M_POST,   "/auth/password",          handle_password_change, R_AUTH | R_HASH, B16K },
-	{ M_POST,   "/auth/logout",            handle_logout,         R_AUTH | R_COOKIE | R_ORIGIN, B16K },
-	{ M_POST,   "/logout",                 handle_logout,         R_AUTH | R_COOKIE | R_ORIGIN, B16K },
-	{ M_POST,   "/auth/logout-all",        handle_logout_all,     R_AUTH | R_COOKIE | R_ORIGIN, B16K },
-	{ M_POST,   "/logout-all",             handle_logout_all,     R_AUTH | R_COOKIE | R_ORIGIN, B16K },
-	{ M_POST,   "/auth/revoke-all",        handle_logout_all,     R_AUTH | R_COOKIE | R_ORIGIN, B16K },
+	{ M_POST,   "/auth/logout",            handle_logout,         R_AUTH | R_COOKIE, B16K },
+	{ M_POST,   "/logout",                 handle_logout,         R_AUTH | R_COOKIE, B16K },
+	{ M_POST,   "/auth/logout-all",        handle_logout_all,     R_AUTH | R_COOKIE, B16K },
+	{ M_POST,   "/logout-all",             handle_logout_all,     R_AUTH | R_COOKIE, B16K },
+	{ M_POST,   "/auth/revoke-all",        handle_logout_all,     R_AUTH | R_COOKIE, B16K },
 	{ M_GET,    "/auth/sessions",          handle_sessions_list,  R_AUTH,    0 },
 	{ M_DELETE, "/auth/sessions/",         handle_session_delete, R_AUTH | R_PARAM, 0 },
 	{ M_POST,   "/auth/password-reset",    handle_password_reset, 0,         B16K },
@@ -183,7 +183,9 @@ dispatch(struct req *r)
 		} else if (auth_bearer(r) == -1)
 			return;
 	}
-	if ((rt->flags & R_ORIGIN) && r->auth.via_cookie && !req_same_origin(r)) {
+	/* Cookies are ambient: one that changes state must be ours. */
+	if (r->auth.via_cookie && r->method != M_GET && r->method != M_HEAD &&
+	    !req_same_origin(r)) {
 		resp_error(r, ERR_FORBIDDEN, "Cross-site request refused");
 		return;
 	}

@@ -141,6 +141,7 @@ void	 datakey_free(void);
 int	 datakey_sub(const char *label, unsigned char out[32]);
 char	*datakey_seal(const char *label, const char *aad, const char *text);
 char	*datakey_open(const char *label, const char *aad, const char *sealed);
+int	 datakey_is_ours(const char *label, const char *sealed);
 #define DK_OUTBOX	"fcgi-auth outbox aes-256-gcm"
 #define DK_REFRESH	"fcgi-auth refresh successor"
 #define DK_CAPTCHA	"fcgi-auth captcha code"
@@ -247,7 +248,6 @@ typedef void (*handler_fn)(struct req *);
 #define R_PARAM		0x04	/* path ends in one variable segment */
 #define R_LOOPBACK	0x08	/* only from a loopback address */
 #define R_HASH		0x10	/* hashes a password: the hash pool's */
-#define R_ORIGIN	0x20	/* cookie requests must come from our origin */
 struct route {
 	enum method method;	/* HTTP method */
 	const char *path;	/* below /api/v1; R_PARAM: prefix ending in '/' */
