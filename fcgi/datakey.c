@@ -155,6 +155,27 @@ fail:
 }
 
 /*
+ * Was sealed made by datakey_seal under this process's key (its prefix
+ * and key id match)? A message that fails to open although it was is
+ * damaged; one that was not needs another key, which is a
+ * configuration error to report, not a reason to discard it.
+ */
+int
+datakey_is_ours(const char *label, const char *sealed)
+{
+	unsigned char sub[32];
+	char kid[9];
+
+	if (strncmp(sealed, SEAL_PREFIX, sizeof(SEAL_PREFIX) - 1) != 0 ||
+	    strlen(sealed) < sizeof(SEAL_PREFIX) + 9 ||
+	    datakey_sub(label, sub) == -1)
+		return 0;
+	kid_of(sub, kid);
+	crypto_wipe(sub, sizeof(sub));
+	return memcmp(sealed + sizeof(SEAL_PREFIX) - 1, kid, 8) == 0;
+}
+
+/*
  * Open what datakey_seal made; a malloc'd string, or NULL (not sealed
  * text, another key, or tampered with: GCM's tag refuses it).
  */

@@ -63,7 +63,7 @@ static const struct { const char *name, *sql; } mstmts[] = {
 	    "$4 THEN now() END, body = CASE WHEN attempts + 1 >= $4 THEN '' "
 	    "ELSE body END WHERE id = $1" },
 	{ "unreadable", "UPDATE email_outbox SET attempts = attempts + 1, "
-	    "last_error = 'sealed under another data key, or damaged', "
+	    "last_error = 'does not open under its data key: damaged or moved', "
 	    "failed_at = now(), body = '' WHERE id = $1" },
 	{ "next_due", "SELECT COALESCE(extract(epoch FROM min(next_attempt_at) "
 	    "- now()), 3600)::float8 FROM email_outbox WHERE sent_at IS NULL "
@@ -267,24 +267,34 @@ deliver_one(void)
 		goto out;
 	}
 	p[0] = PQgetvalue(res, 0, 0);
+	err[0] = '\0';
+	sent = 0;
 	if ((body = datakey_open(DK_OUTBOX, PQgetvalue(res, 0, 1),
 	    PQgetvalue(res, 0, 3))) == NULL) {
-		/* Never retried: no key will open it later. */
-		log_err("mailer: message %s cannot be opened (sealed under "
-		    "another data key?); given up", p[0]);
-		u = PQexecPrepared(pg, "unreadable", 1, p, NULL, NULL, 0);
-		goto done;
+		if (datakey_is_ours(DK_OUTBOX, PQgetvalue(res, 0, 3))) {
+			/* Our key, yet it does not open: damaged, or moved
+			 * to another recipient. Never retried. */
+			log_err("mailer: message %s does not open; given up",
+			    p[0]);
+			u = PQexecPrepared(pg, "unreadable", 1, p, NULL, NULL, 0);
+			goto done;
+		}
+		/* Another key: retried (and in time given up) as a failure. */
+		snprintf(err, sizeof(err), "sealed under another data key (is "
+		    "AUTH_DATA_KEY_FILE the server's?)");
+	} else {
+		msg = compose(PQgetvalue(res, 0, 0),
+		    atoll(PQgetvalue(res, 0, 5)), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 2), body, &len);
+		crypto_wipe(body, strlen(body));
+		free(body);
+		if (msg == NULL)
+			goto out;
+		sent = smtp_send(PQgetvalue(res, 0, 1), msg, len, err,
+		    sizeof(err)) == 0;
+		crypto_wipe(msg, len);
+		free(msg);
 	}
-	msg = compose(PQgetvalue(res, 0, 0), atoll(PQgetvalue(res, 0, 5)),
-	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), body, &len);
-	crypto_wipe(body, strlen(body));
-	free(body);
-	if (msg == NULL)
-		goto out;
-	err[0] = '\0';
-	sent = smtp_send(PQgetvalue(res, 0, 1), msg, len, err, sizeof(err)) == 0;
-	crypto_wipe(msg, len);
-	free(msg);
 	if (sent) {
 		u = PQexecPrepared(pg, "sent", 1, p, NULL, NULL, 0);
 		log_info("mailer: message %s sent", p[0]);

@@ -70,6 +70,18 @@ ok(wait_until(10, sub { psql("SELECT count(*) FROM email_outbox WHERE to_addr = 
     . "AND kind = 'password_reset' AND failed_at IS NOT NULL AND body = ''") == 1 }),
     'a ciphertext moved to another recipient is refused and wiped');
 ok(!grep({ /Reset your password/ } mails_to($x->{email})), 'and nothing was sent to that recipient');
+# Sealed under another key (a mailer given the wrong AUTH_DATA_KEY_FILE,
+# or a key changed with mail waiting): kept and retried, not discarded.
+my $y = new_user();
+(my $foreign = $body) =~ s/^fa1\.[0-9a-f]{8}\./fa1.00000000./;
+psql("INSERT INTO email_outbox (kind, to_addr, subject, body) VALUES ('password_reset', "
+    . "'$y->{email}', 'Reset your password', '$foreign')");
+ok(wait_until(10, sub { psql("SELECT count(*) FROM email_outbox WHERE to_addr = '$y->{email}' "
+    . "AND kind = 'password_reset' AND attempts > 0") == 1 }), 'a message under another key is tried');
+is(psql("SELECT (failed_at IS NULL)::text || ' ' || (body = '$foreign')::text || ' ' || last_error "
+    . "FROM email_outbox WHERE to_addr = '$y->{email}' AND kind = 'password_reset'"),
+    'true true sealed under another data key (is AUTH_DATA_KEY_FILE the server\'s?)',
+    '... kept for a retry, body intact, and the error says why');
 
 # --- captcha codes: a keyed hash, not SHA-256 of the code -----------------
 my $ce = "cap$$\@example.com";

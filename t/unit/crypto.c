@@ -112,6 +112,12 @@ main(void)
 		    datakey_open(DK_OUTBOX, "a@x.test", "fa1.") == NULL &&
 		    datakey_open(DK_OUTBOX, "a@x.test", "fa1.00000000.AAAA") ==
 		    NULL, "junk is refused");
+		ok(s1 && datakey_is_ours(DK_OUTBOX, s1) &&
+		    datakey_is_ours(DK_OUTBOX, tampered) &&
+		    !datakey_is_ours(DK_CAPTCHA, s1) &&
+		    !datakey_is_ours(DK_OUTBOX, "fa1.00000000.AAAA") &&
+		    !datakey_is_ours(DK_OUTBOX, "plain"), "our key id is told "
+		    "from another key's");
 		ok(datakey_sub(DK_REFRESH, k1) == 0 && datakey_sub(DK_CAPTCHA,
 		    k2) == 0 && memcmp(k1, k2, 32) != 0, "subkeys differ by "
 		    "use");
