@@ -46,6 +46,7 @@ static int nslots;
 static int listen_fd = -1;
 static int hash_fd = -1;	/* the hash pool's socket, -1 without one */
 static char hash_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct stat hash_st;	/* its inode: unlinked at exit only if ours */
 static char *cfg_file;
 static char *title_base;
 static size_t title_len;
@@ -338,6 +339,8 @@ open_hash_socket(void)
 		hash_fd = -1;
 		return -1;
 	}
+	if (is_path(hash_path) && stat(hash_path, &hash_st) == -1)
+		memset(&hash_st, 0, sizeof(hash_st));
 	if (is_path(hash_path) && main_path[0] != '\0' &&
 	    stat(main_path, &st) == 0 && st.st_gid != getegid() &&
 	    chown(hash_path, (uid_t)-1, st.st_gid) == -1)
@@ -459,6 +462,7 @@ int
 main(int argc, char **argv)
 {
 	char *sock = NULL, err[512];
+	struct stat st;
 	int i, check = 0, rc;
 
 	init_title(argc, argv);
@@ -541,7 +545,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = master();
-	if (hash_fd != -1 && is_path(hash_path))
+	/* Not a socket a newer master has made at the same path since. */
+	if (hash_fd != -1 && is_path(hash_path) && stat(hash_path, &st) == 0 &&
+	    st.st_ino == hash_st.st_ino && st.st_dev == hash_st.st_dev)
 		unlink(hash_path);
 	free(sock);
 	free(cfg_file);

@@ -55,6 +55,28 @@ is(sprintf('%04o', (stat "$dir/tmp/own-$$-hash.sock")[2] & 07777), '0660', 'its 
 kill 'TERM', $pid;
 waitpid $pid, 0;
 ok(!-e "$dir/tmp/own-$$-hash.sock", 'the master removes its hash socket when it exits');
-unlink $sock;
+# A master that exits after a newer one replaced its hash socket leaves
+# the newer one's alone.
+my @m;
+for my $k (1, 2) {
+	my $p = fork // die;
+	if (!$p) {
+		open STDERR, '>>', "$dir/tmp/own-$$.log";
+		exec('setpriv', '--reuid=nobody', '--regid=www-data', '--clear-groups', 'env',
+		    "AUTH_HASH_SOCKET=$dir/tmp/shared-$$-hash.sock", "$root/fcgi-auth", '-c', $conf,
+		    '-s', "$sock$k") or die;
+	}
+	push @m, $p;
+	ok(wait_until(10, sub { -S "$sock$k" }), "master $k up");
+}
+my $ino = (stat "$dir/tmp/shared-$$-hash.sock")[1];
+kill 'TERM', $m[0];
+waitpid $m[0], 0;
+is((stat "$dir/tmp/shared-$$-hash.sock")[1], $ino,
+    'the older master, exiting, left the newer master\'s hash socket in place');
+kill 'TERM', $m[1];
+waitpid $m[1], 0;
+ok(!-e "$dir/tmp/shared-$$-hash.sock", '... which removes it itself');
+unlink $sock, "${sock}1", "${sock}2";
 logs_clean();
 done_testing;
