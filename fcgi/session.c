@@ -80,7 +80,7 @@ session_mirror_revoke(const char *sid, long long abs_exp)
 {
 	redisReply *rep = NULL;
 	char key[128], at[16];
-	int ok;
+	int ok, none;
 
 	if (abs_exp <= (long long)time(NULL))
 		abs_exp = (long long)time(NULL) + 60;
@@ -88,11 +88,11 @@ session_mirror_revoke(const char *sid, long long abs_exp)
 		return 0;
 	rep = cache_cmd_at(at, "SET %s - EXAT %lld", key, abs_exp);
 	ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
+	none = rep == NULL;
 	freeReplyObject(rep);
 	if (ok)
 		return 0;
-	if (rep == NULL && (cache_ready() == -1 ||
-	    strcmp(at, cache_epoch()) != 0))
+	if (none && (cache_ready() == -1 || strcmp(at, cache_epoch()) != 0))
 		return 0;
 	log_err("redis: tombstone for a revoked session not written");
 	return -1;

@@ -236,7 +236,6 @@ canon_ident(const char *in, char *out, size_t outlen)
 	}
 	memcpy(out, f, len);
 	out[len] = '\0';
-	out[strlen(out)] = '\0';	/* an embedded NUL ends it */
 	free(f);
 }
 

@@ -422,18 +422,24 @@ refresh_by_bearer(struct req *r)
 	    cfg.refresh_ttl);
 	p[0] = r->auth.sid;
 	p[1] = exp;
-	if ((res = db_exec(Q_SESSION_TOUCH, 2, p)) == NULL) {
+	if (db_begin() == -1 || (res = db_exec(Q_SESSION_TOUCH, 2, p)) ==
+	    NULL) {
 		resp_db_error(r);
 		return;
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
+		db_rollback();
 		resp_error(r, ERR_INVALID_TOKEN, NULL);
 		return;
 	}
 	idle = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	db_audit(r, r->auth.uid, "refresh", "extended");
+	if (db_audit(r, r->auth.uid, "refresh", "extended") == -1 ||
+	    db_commit() == -1) {
+		resp_db_error(r);
+		return;
+	}
 	session_mirror_set(r->auth.sid, r->auth.uid, idle);
 	o = token_body(r, r->auth.uid, r->auth.sid, r->auth.email, NULL, 0);
 	if (o != NULL)
