@@ -2,19 +2,9 @@
 -- 5% refresh, 4% login, 1% logout. Each thread keeps its own session
 -- (line i of BENCH_MIXED_FILE: "access refresh username") and logs in
 -- again, as its own user, after a logout.
-local counter = 0
-function setup(thread)
-	counter = counter + 1
-	thread:set("id", counter)
-end
+dofile("bench/per_thread.lua")
 function init(args)
-	local f = assert(io.open(os.getenv("BENCH_MIXED_FILE")))
-	local n = 0
-	for line in f:lines() do
-		n = n + 1
-		if n == id then access, refresh, user = line:match("(%S+) (%S+) (%S+)") end
-	end
-	f:close()
+	access, refresh, user = thread_line("BENCH_MIXED_FILE"):match("(%S+) (%S+) (%S+)")
 	password = os.getenv("BENCH_PASSWORD")
 	math.randomseed(id * 7919)
 	flip = false

@@ -2,19 +2,9 @@
 -- many threads as connections (-t N -c N); thread i starts from line i
 -- of BENCH_REFRESH_FILE (one fresh session per line) and every answer's
 -- refresh_token is its next request's.
-local counter = 0
-function setup(thread)
-	counter = counter + 1
-	thread:set("id", counter)
-end
+dofile("bench/per_thread.lua")
 function init(args)
-	local f = assert(io.open(os.getenv("BENCH_REFRESH_FILE")))
-	local n = 0
-	for line in f:lines() do
-		n = n + 1
-		if n == id then token = line end
-	end
-	f:close()
+	token = thread_line("BENCH_REFRESH_FILE")
 	errors = 0
 end
 function request()

@@ -23,7 +23,11 @@
 
 #include <hiredis/hiredis.h>
 
-#include "fcgi-auth.h"
+#include "cache.h"
+#include "config.h"
+#include "crypto.h"
+#include "log.h"
+#include "metrics.h"
 
 #define SENTINELS_MAX	8
 

@@ -11,7 +11,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "fcgi-auth.h"
+#include "cache.h"
+#include "config.h"
+#include "log.h"
+#include "validate.h"
 
 struct config cfg;
 

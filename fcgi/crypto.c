@@ -13,7 +13,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "fcgi-auth.h"
+#include "crypto.h"
+#include "log.h"
 
 int
 crypto_random(void *buf, size_t len)

@@ -17,7 +17,10 @@
 
 #include <openssl/evp.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "datakey.h"
+#include "log.h"
 
 #define KEY_MIN		32	/* bytes of key text at least */
 #define KEY_MAX		512

@@ -1,8 +1,8 @@
 /*
  * The worker's Postgres connection: a pool of one. Connected lazily with
  * a timeout, checked before use, re-established after a failure without
- * restarting the worker. Every statement is prepared once per connection
- * and executed with out-of-line parameters.
+ * restarting the worker. Every statement is prepared on first use on
+ * each connection and executed with out-of-line parameters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,121 +10,15 @@
 
 #include <libpq-fe.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "response.h"
 
 static PGconn *conn;
 
-#define ACTIVE "revoked_at IS NULL AND idle_expires_at > now() " \
-	"AND absolute_expires_at > now()"
-#define EPOCH(c) "extract(epoch FROM " c ")::bigint"
-#define USER_COLS "id, username, email, display_name, avatar_url, " \
-	"email_verified, " EPOCH("created_at") ", role, password_hash"
-
-static const struct {
-	const char	*name;		/* prepared statement name */
-	const char	*sql;		/* statement text, $n parameters */
-} stmts[Q__MAX] = {
-	[Q_USER_INSERT] = { "user_insert",
-	    "INSERT INTO users (username, email, password_hash, display_name) "
-	    "VALUES ($1, $2, $3, $4) RETURNING id" },
-	[Q_USER_BY_LOGIN] = { "user_by_login",
-	    "SELECT " USER_COLS " FROM users "
-	    "WHERE lower(username) = lower($1) OR lower(email) = lower($1) "
-	    "LIMIT 1" },
-	[Q_USER_BY_ID] = { "user_by_id",
-	    "SELECT " USER_COLS " FROM users WHERE id = $1" },
-	[Q_USER_SET_HASH] = { "user_set_hash",
-	    "UPDATE users SET password_hash = $2, updated_at = now() "
-	    "WHERE id = $1" },
-	[Q_USER_UPDATE_PROFILE] = { "user_update_profile",
-	    "UPDATE users SET display_name = COALESCE($2, display_name), "
-	    "avatar_url = COALESCE($3, avatar_url), updated_at = now() "
-	    "WHERE id = $1 RETURNING " USER_COLS },
-	[Q_USER_SET_ROLE] = { "user_set_role",
-	    "UPDATE users SET role = $2, updated_at = now() "
-	    "WHERE lower(username) = lower($1) RETURNING id" },
-	[Q_USER_ROLE] = { "user_role",
-	    "SELECT role FROM users WHERE id = $1" },
-	[Q_SESSION_INSERT] = { "session_insert",
-	    "INSERT INTO sessions (id, user_id, idle_expires_at, "
-	    "absolute_expires_at, ip, user_agent) VALUES ($1, $2, "
-	    "to_timestamp($3), to_timestamp($4), $5, $6)" },
-	[Q_SESSION_ACTIVE] = { "session_active",
-	    "SELECT s.user_id, " EPOCH("s.idle_expires_at") ", "
-	    EPOCH("s.absolute_expires_at") ", u.email FROM sessions s "
-	    "JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND "
-	    "s.revoked_at IS NULL AND s.idle_expires_at > now() AND "
-	    "s.absolute_expires_at > now()" },
-	[Q_SESSION_TRIM] = { "session_trim",
-	    "UPDATE sessions SET revoked_at = now(), revoke_reason = 'limit' "
-	    "WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND "
-	    ACTIVE " ORDER BY created_at DESC, id OFFSET $2) "
-	    "RETURNING id, " EPOCH("absolute_expires_at") },
-	[Q_SESSION_REVOKE] = { "session_revoke",
-	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
-	    "WHERE id = $1 AND revoked_at IS NULL "
-	    "RETURNING id, " EPOCH("absolute_expires_at") },
-	[Q_SESSION_REVOKE_USER] = { "session_revoke_user",
-	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
-	    "WHERE user_id = $1 AND " ACTIVE
-	    " RETURNING id, " EPOCH("absolute_expires_at") },
-	[Q_SESSION_REVOKE_OTHERS] = { "session_revoke_others",
-	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
-	    "WHERE user_id = $1 AND id <> $3 AND " ACTIVE
-	    " RETURNING id, " EPOCH("absolute_expires_at") },
-	[Q_SESSION_LIST] = { "session_list",
-	    "SELECT id, " EPOCH("created_at") ", " EPOCH("last_used_at") ", "
-	    EPOCH("LEAST(idle_expires_at, absolute_expires_at)") ", ip, "
-	    "user_agent FROM sessions WHERE user_id = $1 AND " ACTIVE
-	    " ORDER BY created_at DESC, id LIMIT 10000" },
-	[Q_SESSION_TOUCH] = { "session_touch",
-	    "UPDATE sessions SET last_used_at = now(), idle_expires_at = "
-	    "LEAST(to_timestamp($2), absolute_expires_at) WHERE id = $1 AND "
-	    ACTIVE " RETURNING " EPOCH("idle_expires_at") ", "
-	    EPOCH("absolute_expires_at") },
-	[Q_SESSION_REVOKE_OWN] = { "session_revoke_own",
-	    "UPDATE sessions SET revoked_at = now(), revoke_reason = 'deleted' "
-	    "WHERE id = $1 AND user_id = $2 AND " ACTIVE
-	    " RETURNING id, " EPOCH("absolute_expires_at") },
-	[Q_RT_INSERT] = { "rt_insert",
-	    "INSERT INTO refresh_tokens (session_id, token_hash) "
-	    "VALUES ($1, $2)" },
-	[Q_RT_LOOKUP] = { "rt_lookup",
-	    "SELECT id, session_id, rotated_at IS NOT NULL "
-	    "FROM refresh_tokens WHERE token_hash = $1" },
-	[Q_REFRESH] = { "refresh",
-	    "SELECT outcome, session_id, user_id, email, idle_exp, abs_exp "
-	    "FROM refresh_rotate($1, $2, $3, $4, $5, $6, $7)" },
-	[Q_AUDIT] = { "audit",
-	    "INSERT INTO audit_log (user_id, ip, user_agent, event, outcome) "
-	    "VALUES ($1, $2, left($3, 512), $4, $5)" },
-	[Q_OUTBOX_INSERT] = { "outbox_insert",
-	    "INSERT INTO email_outbox (kind, to_addr, subject, body) "
-	    "VALUES ($1, $2, $3, $4)" },
-	[Q_VERIFY_INSERT] = { "verify_insert",
-	    "INSERT INTO email_verifications (token_hash, user_id, expires_at) "
-	    "VALUES ($1, $2, now() + make_interval(secs => $3))" },
-	[Q_VERIFY_CONSUME] = { "verify_consume",
-	    "UPDATE email_verifications SET used_at = now() "
-	    "WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() "
-	    "RETURNING user_id" },
-	[Q_USER_SET_VERIFIED] = { "user_set_verified",
-	    "UPDATE users SET email_verified = true, updated_at = now() "
-	    "WHERE id = $1" },
-	[Q_USER_BY_EMAIL] = { "user_by_email",
-	    "SELECT id, username, email FROM users WHERE lower(email) = lower($1)" },
-	[Q_RESET_SET] = { "reset_set",
-	    "UPDATE users SET reset_token = $2, reset_token_expire = now() + "
-	    "make_interval(secs => $3) WHERE id = $1" },
-	[Q_RESET_LOOKUP] = { "reset_lookup",
-	    "SELECT id, username, email FROM users WHERE reset_token = $1 "
-	    "AND reset_token_expire > now()" },
-	[Q_RESET_CONSUME] = { "reset_consume",
-	    "UPDATE users SET reset_token = NULL, reset_token_expire = NULL, "
-	    "password_hash = $2, email_verified = true, updated_at = now() "
-	    "WHERE reset_token = $1 AND "
-	    "reset_token_expire > now() RETURNING id" },
-};
+static unsigned conn_gen;	/* counts connections: statements prepared on it */
 
 static void
 notice_quiet(void *arg, const char *msg)
@@ -168,6 +62,8 @@ db_connect_raw(void)
 		return -1;
 	}
 	PQsetNoticeProcessor(conn, notice_quiet, NULL);
+	if (++conn_gen == 0)
+		conn_gen = 1;
 	return 0;
 }
 
@@ -180,22 +76,8 @@ db_conn(void)
 static int
 db_connect(void)
 {
-	PGresult *res;
-	int i;
-
 	if (db_connect_raw() == -1)
 		return -1;
-	for (i = 0; i < Q__MAX; i++) {
-		res = PQprepare(conn, stmts[i].name, stmts[i].sql, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			log_err("postgres: prepare %s failed: %s",
-			    stmts[i].name, PQerrorMessage(conn));
-			PQclear(res);
-			db_close();
-			return -1;
-		}
-		PQclear(res);
-	}
 	log_info("postgres: connected");
 	metrics_inc(MET_PG_CONNECT);
 	return 0;
@@ -259,12 +141,38 @@ db_constraint(void)
 }
 
 /*
+ * Prepare q on the current connection unless it is already: 0, or -1
+ * (the error is logged; inside a transaction, that transaction failed).
+ */
+int
+db_prepare(struct db_stmt *q)
+{
+	PGresult *res;
+	int ok;
+
+	if (conn == NULL)
+		return -1;
+	if (q->gen == conn_gen)
+		return 0;
+	res = PQprepare(conn, q->name, q->sql, 0, NULL);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok && PQstatus(conn) == CONNECTION_OK)
+		log_err("postgres: prepare %s failed: %s", q->name,
+		    PQresultErrorMessage(res));
+	PQclear(res);
+	if (!ok)
+		return -1;
+	q->gen = conn_gen;
+	return 0;
+}
+
+/*
  * Run a prepared statement. On a connection that turns out to be dead
  * outside a transaction (the server restarted since the last request)
  * it reconnects and retries once: nothing was executed on a dead socket.
  */
 PGresult *
-db_exec(enum db_stmt q, int n, const char *const *params)
+db_exec(struct db_stmt *q, int n, const char *const *params)
 {
 	PGresult *res;
 	ExecStatusType st;
@@ -276,8 +184,14 @@ db_exec(enum db_stmt q, int n, const char *const *params)
 		if (db_ensure() == -1)
 			return NULL;
 		in_tx = PQtransactionStatus(conn) != PQTRANS_IDLE;
-		res = PQexecPrepared(conn, stmts[q].name, n, params, NULL, NULL,
-		    0);
+		if (db_prepare(q) == -1) {
+			if (PQstatus(conn) == CONNECTION_OK || in_tx)
+				return NULL;
+			log_warn("postgres: connection lost, reconnecting");
+			db_close();
+			continue;
+		}
+		res = PQexecPrepared(conn, q->name, n, params, NULL, NULL, 0);
 		st = PQresultStatus(res);
 		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 			return res;
@@ -301,7 +215,7 @@ db_exec(enum db_stmt q, int n, const char *const *params)
 		if (PQstatus(conn) == CONNECTION_OK || in_tx) {
 			if (strcmp(last_state, "23505") != 0)
 				log_err("postgres: %s failed: %s",
-				    stmts[q].name, PQresultErrorMessage(res));
+				    q->name, PQresultErrorMessage(res));
 			PQclear(res);
 			return NULL;
 		}
@@ -310,6 +224,18 @@ db_exec(enum db_stmt q, int n, const char *const *params)
 		db_close();
 	}
 	return NULL;
+}
+
+/* A statement whose rows nobody reads: 0, or -1 as db_exec fails. */
+int
+db_run(struct db_stmt *q, int n, const char *const *params)
+{
+	PGresult *res;
+
+	if ((res = db_exec(q, n, params)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
 }
 
 static int
@@ -389,26 +315,11 @@ db_down(void)
 	    strncmp(last_state, "08", 2) == 0 || strncmp(last_state, "57P", 3) == 0;
 }
 
-/*
- * One audit row; never a secret. 0 when written, -1 when not: inside a
- * transaction that aborts it, so the caller must fail the request.
- */
+/* Column `name` of a result, or -1 (PQfnumber, for row readers). */
 int
-db_audit(struct req *r, const char *uid, const char *event,
-    const char *outcome)
+db_col(PGresult *res, const char *name)
 {
-	const char *p[5];
-	PGresult *res;
-
-	p[0] = uid != NULL && *uid ? uid : NULL;
-	p[1] = r ? r->remote_addr : "";
-	p[2] = r ? r->user_agent : "";
-	p[3] = event;
-	p[4] = outcome;
-	if ((res = db_exec(Q_AUDIT, 5, p)) == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return PQfnumber(res, name);
 }
 
 /* The answer for a failed statement: 503 for an outage, else 500. */

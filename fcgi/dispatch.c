@@ -1,55 +1,23 @@
 /*
- * The route table is the spine: the only place a path string appears.
- * Aliases are more rows pointing at the same handler. Shared checks run
- * here once, in a fixed order: 404, 405 (+Allow), pool, 413, 415, 401,
- * 403 for a cross-site cookie request; then the handler runs and may
- * assume they passed. R_HASH rows hash a password: when the master runs
- * a hash pool, the fast pool refuses them (nginx routes them to the hash
- * socket), so no flood of them can occupy the workers of token checks.
+ * Dispatch: the mechanics of the application's route table (handed in
+ * by dispatch_init; the order of checks is in dispatch.h). R_HASH rows
+ * hash a password: when the master runs a hash pool, the fast pool
+ * refuses them (nginx routes them to the hash socket), so no flood of
+ * them can occupy the workers of token checks.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "fcgi-auth.h"
+#include <stdio.h>
 
-#define B16K	BODY_MAX_DEFAULT
-static const struct route routes[] = {
-	/* method    path                      handler               flags      body */
-	{ M_GET,    "/ping",                   handle_ping,           0,         0 },
-	{ M_GET,    "/health",                 handle_health,         0,         0 },
-	{ M_POST,   "/auth/captcha",           handle_captcha,        0,         B16K },
-	{ M_POST,   "/auth/register",          handle_register,       R_HASH,    B16K },
-	{ M_POST,   "/register",               handle_register,       R_HASH,    B16K },
-	{ M_POST,   "/auth/login",             handle_login,          R_HASH,    B16K },
-	{ M_POST,   "/login",                  handle_login,          R_HASH,    B16K },
-	{ M_POST,   "/auth/refresh",           handle_refresh,        0,         B16K },
-	{ M_POST,   "/refresh",                handle_refresh,        0,         B16K },
-	{ M_POST,   "/auth/refresh-token",     handle_refresh,        0,         B16K },
-	{ M_POST,   "/auth/verify",            handle_verify,         0,         B16K },
-	{ M_POST,   "/verify",                 handle_verify,         0,         B16K },
-	{ M_POST,   "/auth/verify-email",      handle_verify_email,   0,         B16K },
-	{ M_GET,    "/verify",                 handle_verify_email,   0,         0 },
-	{ M_GET,    "/auth/me",                handle_me,             R_AUTH,    0 },
-	{ M_GET,    "/me",                     handle_me,             R_AUTH,    0 },
-	{ M_GET,    "/authorized/me",          handle_me,             R_AUTH,    0 },
-	{ M_GET,    "/user/info",              handle_user_info,      R_AUTH,    0 },
-	{ M_PATCH,  "/user/info",              handle_user_info_patch, R_AUTH,   B16K },
-	{ M_POST,   "/auth/password",          handle_password_change, R_AUTH | R_HASH, B16K },
-	{ M_POST,   "/auth/logout",            handle_logout,         R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/logout",                 handle_logout,         R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/auth/logout-all",        handle_logout_all,     R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/logout-all",             handle_logout_all,     R_AUTH | R_COOKIE, B16K },
-	{ M_POST,   "/auth/revoke-all",        handle_logout_all,     R_AUTH | R_COOKIE, B16K },
-	{ M_GET,    "/auth/sessions",          handle_sessions_list,  R_AUTH,    0 },
-	{ M_DELETE, "/auth/sessions/",         handle_session_delete, R_AUTH | R_PARAM, 0 },
-	{ M_POST,   "/auth/password-reset",    handle_password_reset, 0,         B16K },
-	{ M_POST,   "/password-reset",         handle_password_reset, 0,         B16K },
-	{ M_POST,   "/auth/password-reset-confirm", handle_password_reset_confirm, R_HASH, B16K },
-	{ M_POST,   "/password-reset-confirm", handle_password_reset_confirm, R_HASH, B16K },
-	{ M_GET,    "/.well-known/jwks.json",  handle_jwks,           0,         0 },
-	{ M_GET,    "/metrics",                handle_metrics,        R_LOOPBACK, 0 },
-};
-#undef B16K
+#include "dispatch.h"
+#include "log.h"
+#include "metrics.h"
+#include "response.h"
+#include "worker.h"
+
+static const struct routes *app;	/* handed in by dispatch_init */
 
 static int
 path_match(const struct route *rt, const char *path, char *param,
@@ -85,22 +53,22 @@ route_find(const char *path, enum method m, int *path_known, char *allow,
 	*path_known = 0;
 	if (allowlen)
 		allow[0] = '\0';
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+	for (i = 0; i < app->n; i++) {
 		tmp[0] = '\0';
-		if (!path_match(&routes[i], path, tmp, sizeof(tmp)))
+		if (!path_match(&app->rows[i], path, tmp, sizeof(tmp)))
 			continue;
 		*path_known = 1;
-		if (allowlen && strstr(allow, method_name(routes[i].method)) ==
+		if (allowlen && strstr(allow, method_name(app->rows[i].method)) ==
 		    NULL) {
 			size_t n = strlen(allow);
 
 			snprintf(allow + n, allowlen - n, "%s%s", n ? ", " : "",
-			    method_name(routes[i].method));
+			    method_name(app->rows[i].method));
 		}
-		if (routes[i].method == m ||
-		    (m == M_HEAD && routes[i].method == M_GET)) {
+		if (app->rows[i].method == m ||
+		    (m == M_HEAD && app->rows[i].method == M_GET)) {
 			if (hit == NULL) {
-				hit = &routes[i];
+				hit = &app->rows[i];
 				snprintf(param, paramlen, "%s", tmp);
 			}
 		}
@@ -134,7 +102,7 @@ dispatch(struct req *r)
 
 	rt = route_find(r->path, r->method, &known, allow, sizeof(allow),
 	    r->param, sizeof(r->param));
-	r->route = rt ? (int)(rt - routes) : -1;
+	r->route = rt ? (int)(rt - app->rows) : -1;
 	if (rt == NULL && !known) {
 		resp_error(r, ERR_NOT_FOUND, NULL);
 		return;
@@ -175,16 +143,10 @@ dispatch(struct req *r)
 		resp_error(r, ERR_INVALID_REQUEST, "Incomplete request body");
 		return;
 	}
-	if (rt->flags & R_AUTH) {
-		if (r->authorization == NULL && (rt->flags & R_COOKIE) &&
-		    r->cookie != NULL) {
-			if (auth_cookies(r) == -1)
-				return;
-		} else if (auth_bearer(r) == -1)
-			return;
-	}
+	if ((rt->flags & R_AUTH) && app->identify(r, rt->flags) == -1)
+		return;
 	/* Cookies are ambient: one that changes state must be ours. */
-	if (r->auth.via_cookie && r->method != M_GET && r->method != M_HEAD &&
+	if (r->ambient && r->method != M_GET && r->method != M_HEAD &&
 	    !req_same_origin(r)) {
 		resp_error(r, ERR_FORBIDDEN, "Cross-site request refused");
 		return;
@@ -197,28 +159,46 @@ dispatch(struct req *r)
 			resp_error(r, ERR_INVALID_JSON, NULL);
 		return;
 	}
+	if ((rt->flags & R_JSON) && r->json == NULL) {
+		resp_error(r, ERR_INVALID_JSON, NULL);
+		return;
+	}
+	if (fields_check(r, rt->fields, rt->nfields) == -1)
+		return;
 	rt->handler(r);
 	if (r->status == 0)
 		resp_error(r, ERR_INTERNAL, NULL);
 }
 
 /*
- * Hand the metrics their per-route labels (method and path of each row,
- * in table order, as r->route numbers them) once at start, so metrics
- * never call back into the route table.
+ * Take the application's table, once, before the workers fork; hand the
+ * metrics their per-route labels (method and path of each row, in table
+ * order, as r->route numbers them), so metrics never call back here.
  */
 int
-dispatch_metrics_labels(void)
+dispatch_init(const struct routes *table)
 {
-	static char text[sizeof(routes) / sizeof(routes[0])][96];
-	static const char *labels[sizeof(routes) / sizeof(routes[0])];
+	static const char **labels;
+	static char (*text)[96];
 	size_t i;
 
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+	if (table->identify == NULL)
+		return -1;
+	for (i = 0; i < table->n; i++)
+		if (table->rows[i].nfields > FIELDS_MAX)
+			return -1;
+	free(labels);
+	free(text);
+	labels = calloc(table->n ? table->n : 1, sizeof(*labels));
+	text = calloc(table->n ? table->n : 1, sizeof(*text));
+	if (labels == NULL || text == NULL)
+		return -1;
+	for (i = 0; i < table->n; i++) {
 		snprintf(text[i], sizeof(text[i]), "method=\"%s\",route=\"%s%s\"",
-		    method_name(routes[i].method), routes[i].path,
-		    routes[i].flags & R_PARAM ? "{id}" : "");
+		    method_name(table->rows[i].method), table->rows[i].path,
+		    table->rows[i].flags & R_PARAM ? "{id}" : "");
 		labels[i] = text[i];
 	}
-	return metrics_set_routes(labels, i);
+	app = table;
+	return metrics_set_routes(labels, table->n);
 }

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi-auth.h"
+#include <stdio.h>
+
+#include "json_strict.h"
+#include "validate.h"
 
 struct scan {
 	const unsigned char *p, *end;	/* cursor and end of input */

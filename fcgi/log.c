@@ -4,12 +4,14 @@
  * values; the access log line carries only method, path, status, time
  * and user id.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi-auth.h"
+#include "log.h"
+#include "validate.h"
 
 static enum log_level level = LOG_INFO;
 static char reqid[REQID_MAX + 1];
@@ -68,6 +70,15 @@ emit(char *buf, size_t n, size_t cap)
 	}
 }
 
+/* The length after a snprintf that returned k at n, within cap. */
+static size_t
+grown(size_t n, int k, size_t cap)
+{
+	if (k > 0)
+		n += (size_t)k;
+	return n > cap - 1 ? cap - 1 : n;
+}
+
 void
 log_msg(enum log_level l, const char *fmt, ...)
 {
@@ -81,21 +92,16 @@ log_msg(enum log_level l, const char *fmt, ...)
 	n = stamp(buf, sizeof(buf));
 	k = snprintf(buf + n, sizeof(buf) - n, " [%s] %d %s ", names[l],
 	    (int)getpid(), reqid[0] ? reqid : "-");
-	if (k > 0)
-		n += (size_t)k;
+	n = grown(n, k, sizeof(buf));
 	va_start(ap, fmt);
 	k = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	va_end(ap);
-	if (k > 0)
-		n += (size_t)k;
-	if (n > sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	emit(buf, n, sizeof(buf));
+	emit(buf, grown(n, k, sizeof(buf)), sizeof(buf));
 }
 
 void
 log_request(const char *id, const char *method, const char *path, int status,
-    double ms, const char *uid)
+    double ms, const char *who)
 {
 	char buf[1024];
 	size_t n;
@@ -106,12 +112,8 @@ log_request(const char *id, const char *method, const char *path, int status,
 	n = stamp(buf, sizeof(buf));
 	k = snprintf(buf + n, sizeof(buf) - n,
 	    " [access] %d %s %s %.200s %d %.3fms uid=%s", (int)getpid(),
-	    id, method, path, status, ms, uid && *uid ? uid : "-");
-	if (k > 0)
-		n += (size_t)k;
-	if (n > sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	emit(buf, n, sizeof(buf));
+	    id, method, path, status, ms, who && *who ? who : "-");
+	emit(buf, grown(n, k, sizeof(buf)), sizeof(buf));
 }
 
 /* Seconds on the monotonic clock. */

@@ -5,11 +5,13 @@
  */
 #include <sys/mman.h>
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi-auth.h"
+#include "metrics.h"
 
 #define MAX_ROUTES	64	/* > the rows of routes[]; the last is "unmatched" */
 
@@ -21,42 +23,70 @@ static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 	0.05, 0.1, 0.25, 0.5, 1, 2.5 };
 #define NBUCKET	(sizeof(buckets) / sizeof(buckets[0]))
 
-static const char *const counter_names[MET__MAX] = {
-	[MET_LOGIN_SUCCESS] = "login_success",
-	[MET_LOGIN_FAILURE] = "login_failure",
-	[MET_LOGIN_LIMITED] = "login_rate_limited",
-	[MET_LOGIN_UNVERIFIED] = "login_email_not_verified",
-	[MET_REFRESH_REUSE] = "refresh_reuse",
+#define MAX_COUNTERS	32	/* the runtime's and the application's */
+
+static const char *const runtime_names[MET__RUNTIME] = {
 	[MET_RATE_LIMITED] = "rate_limited",
 	[MET_PG_CONNECT] = "pg_connect",
 	[MET_PG_CONNECT_FAIL] = "pg_connect_fail",
 	[MET_REDIS_CONNECT] = "redis_connect",
 	[MET_REDIS_CONNECT_FAIL] = "redis_connect_fail",
 	[MET_WORKER_RESTART] = "worker_restart",
-	[MET_PW_HASH] = "password_hashes",
 };
+struct names {
+	const char *const *v;
+	size_t	 n;
+};
+static struct names app_counters;	/* handed in by the application */
 
 struct shm {
 	uint64_t req[MAX_ROUTES][NSTATUS];	/* requests by route, status */
 	uint64_t lat[MAX_ROUTES][NBUCKET];	/* latency histogram (non-cumulative) */
 	uint64_t lat_count[MAX_ROUTES];		/* observations */
 	uint64_t lat_sum_us[MAX_ROUTES];	/* total latency, microseconds */
-	uint64_t counters[MET__MAX];		/* event counters */
+	uint64_t counters[MAX_COUNTERS];	/* event counters */
 };
 
 static struct shm *shm;
-static const char *const *route_labels;	/* handed in by the application */
-static size_t nroute_labels;
+static struct names route_labels;	/* handed in by dispatch_init */
+
+/* A list of names the application handed in (not copied). */
+static int
+hand_in(struct names *to, const char *const *v, size_t n, size_t max)
+{
+	if (n > max)
+		return -1;
+	to->v = v;
+	to->n = n;
+	return 0;
+}
+
+static const char *
+name_at(const struct names *l, size_t i)
+{
+	return i < l->n ? l->v[i] : NULL;
+}
+
+/* The names of the application's counters, numbered from MET__RUNTIME. */
+int
+metrics_set_counters(const char *const *names, size_t n)
+{
+	return hand_in(&app_counters, names, n, MAX_COUNTERS - MET__RUNTIME);
+}
 
 /* The label of each route number (metrics_request's route), at start. */
 int
 metrics_set_routes(const char *const *labels, size_t n)
 {
-	if (n > MAX_ROUTES - 1)
-		return -1;
-	route_labels = labels;
-	nroute_labels = n;
-	return 0;
+	return hand_in(&route_labels, labels, n, MAX_ROUTES - 1);
+}
+
+static const char *
+counter_name(size_t i)
+{
+	if (i < MET__RUNTIME)
+		return runtime_names[i];
+	return name_at(&app_counters, i - MET__RUNTIME);
 }
 
 /* The label of route number i ("unmatched" for the last row), or NULL. */
@@ -65,7 +95,7 @@ route_label(size_t i)
 {
 	if (i == MAX_ROUTES - 1)
 		return "method=\"\",route=\"unmatched\"";
-	return i < nroute_labels ? route_labels[i] : NULL;
+	return name_at(&route_labels, i);
 }
 
 int
@@ -82,9 +112,9 @@ metrics_init(void)
 }
 
 void
-metrics_inc(enum metric m)
+metrics_inc(int m)
 {
-	if (shm != NULL && m < MET__MAX)
+	if (shm != NULL && m >= 0 && m < MAX_COUNTERS)
 		__atomic_fetch_add(&shm->counters[m], 1, __ATOMIC_RELAXED);
 }
 
@@ -191,10 +221,11 @@ metrics_render(size_t *lenp)
 		    (double)ld(&shm->lat_sum_us[i]) / 1e6, label,
 		    (unsigned long long)ld(&shm->lat_count[i]));
 	}
-	for (i = 0; i < MET__MAX; i++)
-		bad |= out(&buf, &len, &cap, "# TYPE fcgi_auth_%s_total counter\n"
-		    "fcgi_auth_%s_total %llu\n", counter_names[i],
-		    counter_names[i], (unsigned long long)ld(&shm->counters[i]));
+	for (i = 0; i < MAX_COUNTERS; i++)
+		if ((label = counter_name(i)) != NULL)
+			bad |= out(&buf, &len, &cap, "# TYPE fcgi_auth_%s_total "
+			    "counter\nfcgi_auth_%s_total %llu\n", label, label,
+			    (unsigned long long)ld(&shm->counters[i]));
 	if (bad) {
 		free(buf);
 		return NULL;

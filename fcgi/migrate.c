@@ -12,7 +12,10 @@
 
 #include <libpq-fe.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
 
 static int
 cmp(const void *a, const void *b)
@@ -58,17 +61,104 @@ slurp(const char *path)
 	return buf;
 }
 
+/* The NNN_*.sql files of dir into names (malloc'd), sorted; -1 on error. */
+static int
+list_migrations(const char *dir, char **names, size_t cap, size_t *n)
+{
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+
+	*n = 0;
+	if ((d = opendir(dir)) == NULL) {
+		fprintf(stderr, "fcgi-auth: migrate: %s: %s\n", dir,
+		    strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL && *n < cap) {
+		len = strlen(de->d_name);
+		if (len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0 &&
+		    de->d_name[0] >= '0' && de->d_name[0] <= '9' &&
+		    (names[(*n)++] = strdup(de->d_name)) == NULL) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	qsort(names, *n, sizeof(names[0]), cmp);
+	return 0;
+}
+
+/* A parameterised statement on c: its status is want, or -1. */
+static int
+run_param(PGconn *c, const char *sql, const char *param,
+    ExecStatusType want, int *rows)
+{
+	const char *p[1] = { param };
+	PGresult *res;
+	int ok;
+
+	res = PQexecParams(c, sql, 1, NULL, p, NULL, NULL, 0);
+	ok = PQresultStatus(res) == want;
+	if (!ok)
+		fprintf(stderr, "fcgi-auth: migrate: %s", PQerrorMessage(c));
+	else if (rows != NULL)
+		*rows = PQntuples(res);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* COMMIT that committed: the tag, not just the status. */
+static int
+commit(PGconn *c)
+{
+	PGresult *res = PQexec(c, "COMMIT");
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
+
+	if (!ok)
+		fprintf(stderr, "fcgi-auth: migrate: COMMIT did not commit\n");
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Apply dir/name unless recorded: 1 applied, 0 already, -1 failed. */
+static int
+apply(PGconn *c, const char *dir, const char *name)
+{
+	char path[4096], *sql;
+	int have, ok;
+
+	if (run_param(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
+	    name, PGRES_TUPLES_OK, &have) == -1)
+		return -1;
+	if (have)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((sql = slurp(path)) == NULL) {
+		fprintf(stderr, "fcgi-auth: migrate: cannot read %s\n", path);
+		return -1;
+	}
+	ok = run(c, "BEGIN") == 0 && run(c, sql) == 0 && run_param(c,
+	    "INSERT INTO schema_migrations (version) VALUES ($1)", name,
+	    PGRES_COMMAND_OK, NULL) == 0 && commit(c) == 0;
+	free(sql);
+	if (!ok) {
+		(void)run(c, "ROLLBACK");
+		fprintf(stderr, "fcgi-auth: migrate: %s failed\n", name);
+		return -1;
+	}
+	printf("applied %s\n", name);
+	return 1;
+}
+
 int
 migrate_run(const char *dir)
 {
-	char *names[512], path[4096], *sql;
-	const char *p[1];
-	size_t n = 0, i, len;
-	struct dirent *de;
-	PGresult *res;
+	char *names[512];
+	size_t n = 0, i;
 	PGconn *c;
-	DIR *d;
-	int rc = 1, applied = 0, have;
+	int rc = 1, applied = 0, one;
 
 	if (db_connect_raw() == -1) {
 		fprintf(stderr, "fcgi-auth: migrate: cannot connect to "
@@ -76,65 +166,18 @@ migrate_run(const char *dir)
 		return 1;
 	}
 	c = db_conn();
-	if ((d = opendir(dir)) == NULL) {
-		fprintf(stderr, "fcgi-auth: migrate: %s: %s\n", dir,
-		    strerror(errno));
-		return 1;
-	}
-	while ((de = readdir(d)) != NULL && n < 512) {
-		len = strlen(de->d_name);
-		if (len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0 &&
-		    de->d_name[0] >= '0' && de->d_name[0] <= '9')
-			names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), cmp);
+	if (list_migrations(dir, names, sizeof(names) / sizeof(names[0]),
+	    &n) == -1)
+		goto out;
 	if (run(c, "SELECT pg_advisory_lock(7262616)") == -1 ||
 	    run(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version text PRIMARY KEY, applied_at timestamptz NOT NULL "
 	    "DEFAULT now())") == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (names[i] == NULL)
+		if ((one = apply(c, dir, names[i])) == -1)
 			goto out;
-		p[0] = names[i];
-		res = PQexecParams(c, "SELECT 1 FROM schema_migrations "
-		    "WHERE version = $1", 1, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "fcgi-auth: migrate: %s",
-			    PQerrorMessage(c));
-			PQclear(res);
-			goto out;
-		}
-		have = PQntuples(res) > 0;
-		PQclear(res);
-		if (have)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if ((sql = slurp(path)) == NULL) {
-			fprintf(stderr, "fcgi-auth: migrate: cannot read %s\n",
-			    path);
-			goto out;
-		}
-		if (run(c, "BEGIN") == -1 || run(c, sql) == -1) {
-			free(sql);
-			(void)run(c, "ROLLBACK");
-			fprintf(stderr, "fcgi-auth: migrate: %s failed\n",
-			    names[i]);
-			goto out;
-		}
-		free(sql);
-		res = PQexecParams(c, "INSERT INTO schema_migrations (version) "
-		    "VALUES ($1)", 1, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK ||
-		    run(c, "COMMIT") == -1) {
-			PQclear(res);
-			(void)run(c, "ROLLBACK");
-			goto out;
-		}
-		PQclear(res);
-		printf("applied %s\n", names[i]);
-		applied++;
+		applied += one;
 	}
 	printf("migrations up to date (%d applied)\n", applied);
 	rc = 0;

@@ -20,7 +20,15 @@
 
 #include <hiredis/hiredis.h>
 
-#include "fcgi-auth.h"
+#include "cache.h"
+#include "config.h"
+#include "crypto.h"
+#include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "request.h"
+#include "response.h"
+#include "validate.h"
 
 static const char script[] =
     "local n = redis.call('INCR', KEYS[1]) "

@@ -12,7 +12,11 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "json_strict.h"
+#include "request.h"
+#include "validate.h"
 
 const char *
 req_param(char **envp, const char *name)
@@ -130,11 +134,18 @@ req_free(struct req *r)
 	}
 	if (r->json != NULL)
 		json_object_put(r->json);
-	if (r->auth.claims != NULL)
-		json_object_put(r->auth.claims);
+	if (r->app != NULL && r->app_free != NULL)
+		r->app_free(r->app);
 	for (i = 0; i < r->nhdrs; i++)
 		free(r->hdrs[i].line);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Name the principal of the request in the access log. */
+void
+req_set_who(struct req *r, const char *who)
+{
+	snprintf(r->who, sizeof(r->who), "%s", who ? who : "");
 }
 
 /* Read exactly CONTENT_LENGTH bytes (already checked against max). */

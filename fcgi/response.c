@@ -1,64 +1,36 @@
 /*
- * Responses: the one api_err -> HTTP mapping, the uniform error body, and
- * the one writer that renders status, headers and body in a single write.
+ * Responses: the uniform error body, and the one writer that renders
+ * status, headers and body in a single write.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
-#include "fcgi-auth.h"
+#include "request.h"
+#include "response.h"
 
-static const struct {
-	int		 status;	/* HTTP status */
-	const char	*code;		/* stable machine code */
-	const char	*message;	/* default human message */
-} errs[ERR__MAX] = {
-	[ERR_INVALID_JSON] = { 400, "invalid_json",
-	    "Request body must be a JSON object" },
-	[ERR_INVALID_REQUEST] = { 400, "invalid_request", "Invalid request" },
-	[ERR_UNSUPPORTED_MEDIA] = { 415, "unsupported_media_type",
-	    "Content-Type must be application/json" },
-	[ERR_PAYLOAD_TOO_LARGE] = { 413, "payload_too_large",
-	    "Request body too large" },
-	[ERR_NOT_FOUND] = { 404, "not_found", "Not found" },
-	[ERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed",
-	    "Method not allowed" },
-	[ERR_INVALID_CREDENTIALS] = { 401, "invalid_credentials",
-	    "Invalid username or password" },
-	[ERR_INVALID_TOKEN] = { 401, "invalid_token",
-	    "Missing, invalid or expired token" },
-	[ERR_INVALID_GRANT] = { 401, "invalid_grant",
-	    "Invalid or expired refresh token" },
-	[ERR_INVALID_LINK_TOKEN] = { 400, "invalid_token",
-	    "Invalid, used or expired token" },
-	[ERR_FORBIDDEN] = { 403, "forbidden", "Forbidden" },
-	[ERR_EMAIL_NOT_VERIFIED] = { 403, "email_not_verified",
-	    "Email address not verified" },
-	[ERR_USERNAME_TAKEN] = { 409, "username_taken",
-	    "Username is already taken" },
-	[ERR_EMAIL_TAKEN] = { 409, "email_taken",
-	    "Email is already registered" },
-	[ERR_WEAK_PASSWORD] = { 400, "weak_password", "Password too weak" },
-	[ERR_RATE_LIMITED] = { 429, "rate_limited",
-	    "Too many requests, try again later" },
-	[ERR_SERVICE_UNAVAILABLE] = { 503, "service_unavailable",
-	    "Service temporarily unavailable" },
-	[ERR_INTERNAL] = { 500, "internal_error", "Internal error" },
-};
-
-int
-resp_status(enum api_err e)
-{
-	return errs[e].status;
-}
-
-const char *
-resp_code(enum api_err e)
-{
-	return errs[e].code;
-}
+const struct api_error err_invalid_json = { 400, "invalid_json",
+	"Request body must be a JSON object" };
+const struct api_error err_invalid_request = { 400, "invalid_request",
+	"Invalid request" };
+const struct api_error err_unsupported_media = { 415,
+	"unsupported_media_type", "Content-Type must be application/json" };
+const struct api_error err_payload_too_large = { 413, "payload_too_large",
+	"Request body too large" };
+const struct api_error err_not_found = { 404, "not_found", "Not found" };
+const struct api_error err_method_not_allowed = { 405, "method_not_allowed",
+	"Method not allowed" };
+const struct api_error err_forbidden = { 403, "forbidden", "Forbidden" };
+const struct api_error err_rate_limited = { 429, "rate_limited",
+	"Too many requests, try again later" };
+const struct api_error err_service_unavailable = { 503,
+	"service_unavailable", "Service temporarily unavailable" };
+const struct api_error err_internal = { 500, "internal_error",
+	"Internal error" };
 
 void
 resp_header(struct req *r, const char *fmt, ...)
@@ -195,38 +167,39 @@ resp_json(struct req *r, int status, struct json_object *body)
 }
 
 void
-resp_error_extra(struct req *r, enum api_err e, const char *message,
+resp_error_extra(struct req *r, api_err e, const char *message,
     struct json_object *extra)
 {
 	struct json_object *o;
 
 	if ((o = json_object_new_object()) == NULL) {
 		json_object_put(extra);
-		resp_json(r, errs[e].status, NULL);
+		resp_json(r, e->status, NULL);
 		return;
 	}
 	json_object_object_add(o, "error",
-	    json_object_new_string(errs[e].code));
+	    json_object_new_string(e->code));
 	json_object_object_add(o, "message",
-	    json_object_new_string(message ? message : errs[e].message));
+	    json_object_new_string(message ? message : e->message));
 	if (extra != NULL) {
 		json_object_object_foreach(extra, k, v)
 			json_object_object_add(o, k, json_object_get(v));
 		json_object_put(extra);
 	}
-	if (errs[e].status == 401) {
-		if (e == ERR_INVALID_TOKEN &&
+	if (e->status == 401) {
+		/* RFC 6750: name the error when a token was presented. */
+		if (strcmp(e->code, "invalid_token") == 0 &&
 		    (r->authorization != NULL || r->body_len > 0))
 			resp_header(r, "WWW-Authenticate: Bearer "
 			    "error=\"invalid_token\"");
 		else
 			resp_header(r, "WWW-Authenticate: Bearer");
 	}
-	resp_json(r, errs[e].status, o);
+	resp_json(r, e->status, o);
 }
 
 void
-resp_error(struct req *r, enum api_err e, const char *message)
+resp_error(struct req *r, api_err e, const char *message)
 {
 	resp_error_extra(r, e, message, NULL);
 }

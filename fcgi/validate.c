@@ -1,17 +1,17 @@
 /*
- * Validators for the values handlers accept, typed JSON field access, and
- * the common-password set. Handlers only ever see checked, bounded values.
+ * Text: syntax validators, UTF-8 checks and sanitising, and the
+ * canonical form of an identifier (NFKC, case folded).
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 #include <unicase.h>
 #include <uninorm.h>
 
-#include "fcgi-auth.h"
+#include "crypto.h"
+#include "validate.h"
 
 int
 valid_uuid(const char *s)
@@ -28,20 +28,6 @@ valid_uuid(const char *s)
 		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	}
-	return 1;
-}
-
-int
-valid_username(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 3 || n > 32)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
-		    s[i] != '.' && s[i] != '-')
-			return 0;
 	return 1;
 }
 
@@ -104,9 +90,16 @@ valid_https_url(const char *s)
 int
 valid_reqid(const char *s)
 {
+	return valid_name(s, 1, REQID_MAX);
+}
+
+/* min..max bytes of A-Z a-z 0-9 - _ . (names, request ids). */
+int
+valid_name(const char *s, size_t min, size_t max)
+{
 	size_t n = strlen(s), i;
 
-	if (n == 0 || n > REQID_MAX)
+	if (n < min || n > max)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
@@ -258,185 +251,4 @@ utf8_chars(const char *s)
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			n++;
 	return n;
-}
-
-/* 400 invalid_request naming the field in the message and in "field". */
-void
-resp_field_error(struct req *r, const char *field, const char *msg)
-{
-	struct json_object *x = json_object_new_object();
-
-	if (x != NULL)
-		json_object_object_add(x, "field", json_object_new_string(field));
-	resp_error_extra(r, ERR_INVALID_REQUEST, msg, x);
-}
-
-/*
- * A string field of the request body: present, a JSON string, valid
- * UTF-8 without NUL, at most maxlen bytes. On JF_BAD an error response
- * naming the field has been written.
- */
-enum jf_res
-json_str(struct req *r, const char *field, size_t maxlen, const char **out)
-{
-	struct json_object *v;
-	const char *s;
-	char msg[128];
-	size_t len;
-
-	*out = NULL;
-	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return JF_MISSING;
-	if (!json_object_is_type(v, json_type_string)) {
-		snprintf(msg, sizeof(msg), "Field '%s' must be a string", field);
-		resp_field_error(r, field, msg);
-		return JF_BAD;
-	}
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (len != strlen(s) || !utf8_valid(s, len)) {
-		snprintf(msg, sizeof(msg), "Field '%s' is not valid text", field);
-		resp_field_error(r, field, msg);
-		return JF_BAD;
-	}
-	if (len > maxlen) {
-		snprintf(msg, sizeof(msg), "Field '%s' is too long", field);
-		resp_field_error(r, field, msg);
-		return JF_BAD;
-	}
-	*out = s;
-	return JF_OK;
-}
-
-/*
- * A token field: JF_OK with the string whatever its length (the caller
- * checks the shape), JF_BAD when present but not a string, without any
- * response written: an unusable token is an unknown token, never a
- * field-validation error (API.md, second round).
- */
-enum jf_res
-json_token(struct req *r, const char *field, const char **out)
-{
-	struct json_object *v;
-
-	*out = NULL;
-	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return JF_MISSING;
-	if (!json_object_is_type(v, json_type_string))
-		return JF_BAD;
-	*out = json_object_get_string(v);
-	return JF_OK;
-}
-
-/* The first present of several alias names (e.g. username/user/account). */
-enum jf_res
-json_str_any(struct req *r, const char *const *names, size_t maxlen,
-    const char **out, const char **which)
-{
-	enum jf_res res;
-
-	for (; *names != NULL; names++) {
-		if ((res = json_str(r, *names, maxlen, out)) != JF_MISSING) {
-			if (which)
-				*which = *names;
-			return res;
-		}
-	}
-	return JF_MISSING;
-}
-
-/* ---- common passwords: an open-addressing hash set, loaded once ---- */
-static char **pwset;
-static size_t pwcap;
-
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)tolower((unsigned char)*s);
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static void
-lower(char *s)
-{
-	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
-int
-pw_load_common(const char *file)
-{
-	char line[512];
-	size_t count = 0, i;
-	FILE *f;
-
-	if ((f = fopen(file, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		count++;
-	rewind(f);
-	pwcap = 16;
-	while (pwcap < count * 2)
-		pwcap <<= 1;
-	if ((pwset = calloc(pwcap, sizeof(*pwset))) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		lower(line);
-		i = fnv1a(line) & (pwcap - 1);
-		while (pwset[i] != NULL && strcmp(pwset[i], line) != 0)
-			i = (i + 1) & (pwcap - 1);
-		if (pwset[i] == NULL && (pwset[i] = strdup(line)) == NULL) {
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
-}
-
-/* Case-insensitive membership, so "Password1" counts as "password1". */
-int
-pw_is_common(const char *pw)
-{
-	char buf[512];
-	size_t i;
-
-	if (pwset == NULL || strlen(pw) >= sizeof(buf))
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", pw);
-	lower(buf);
-	i = fnv1a(buf) & (pwcap - 1);
-	while (pwset[i] != NULL) {
-		if (strcmp(pwset[i], buf) == 0) {
-			crypto_wipe(buf, sizeof(buf));
-			return 1;
-		}
-		i = (i + 1) & (pwcap - 1);
-	}
-	crypto_wipe(buf, sizeof(buf));
-	return 0;
-}
-
-void
-pw_free_common(void)
-{
-	size_t i;
-
-	for (i = 0; pwset != NULL && i < pwcap; i++)
-		free(pwset[i]);
-	free(pwset);
-	pwset = NULL;
-	pwcap = 0;
 }

@@ -9,7 +9,14 @@
 
 #include <fcgiapp.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "db.h"
+#include "cache.h"
+#include "dispatch.h"
+#include "log.h"
+#include "metrics.h"
+#include "request.h"
+#include "worker.h"
 
 volatile int worker_stop;
 int worker_pool = POOL_FAST;
@@ -38,7 +45,7 @@ serve(FCGX_Request *fx)
 	ms = (double)(end.tv_sec - r.start.tv_sec) * 1e3 +
 	    (double)(end.tv_nsec - r.start.tv_nsec) / 1e6;
 	log_request(r.reqid, r.method_str, r.path[0] ? r.path : "-",
-	    r.status, ms, r.authed ? r.auth.uid : NULL);
+	    r.status, ms, r.who[0] ? r.who : NULL);
 	metrics_request(r.route, r.status, ms / 1e3);
 	log_set_reqid(NULL);
 	FCGX_Finish_r(fx);
@@ -46,7 +53,7 @@ serve(FCGX_Request *fx)
 }
 
 int
-worker_run(int listen_fd)
+worker_run(int listen_fd, int (*init)(void))
 {
 	struct sigaction sa;
 	FCGX_Request fx;
@@ -69,8 +76,8 @@ worker_run(int listen_fd)
 	sigaddset(&term, SIGTERM);
 	sigprocmask(SIG_SETMASK, &term, NULL);
 
-	if (pw_init() == -1) {
-		log_err("worker: password hashing unavailable");
+	if (init != NULL && init() == -1) {
+		log_err("worker: the application's start failed");
 		return 1;
 	}
 	if (FCGX_InitRequest(&fx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {

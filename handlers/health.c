@@ -7,7 +7,12 @@
 
 #include <json-c/json.h>
 
-#include "fcgi-auth.h"
+#include "db.h"
+#include "cache.h"
+#include "metrics.h"
+#include "request.h"
+#include "response.h"
+#include "routes.h"
 
 void
 handle_ping(struct req *r)
@@ -33,7 +38,7 @@ handle_health(struct req *r)
 	if (!(pg && rd)) {
 		/* Also the uniform error body, so both shapes hold. */
 		json_object_object_add(o, "error",
-		    json_object_new_string(resp_code(ERR_SERVICE_UNAVAILABLE)));
+		    json_object_new_string(ERR_SERVICE_UNAVAILABLE->code));
 		json_object_object_add(o, "message", json_object_new_string(
 		    !pg && !rd ? "Postgres and Redis are unavailable" :
 		    !pg ? "Postgres is unavailable" : "Redis is unavailable"));

@@ -1,7 +1,9 @@
 /* GET /.well-known/jwks.json: the public keys that verify access tokens. */
 #include <json-c/json.h>
 
-#include "fcgi-auth.h"
+#include "jwt.h"
+#include "response.h"
+#include "routes.h"
 
 void
 handle_jwks(struct req *r)

@@ -1,7 +1,7 @@
 /*
- * Password reset by emailed link (seed 001), and email verification.
- * Tokens are 256-bit random, only their SHA-256 is stored, and they are
- * consumed by one conditional UPDATE, so a token works exactly once.
+ * Password reset by emailed link (seed 001). Tokens are 256-bit random,
+ * only their SHA-256 is stored, and they are consumed by one conditional
+ * UPDATE, so a token works exactly once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,31 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
-#include "fcgi-auth.h"
+#include "audit.h"
+#include "config.h"
+#include "db.h"
+#include "errors.h"
+#include "outbox.h"
+#include "password.h"
+#include "ratelimit.h"
+#include "routes.h"
+#include "session.h"
+#include "tokens.h"
+#include "users.h"
+#include "validate.h"
+
+static struct db_stmt q_by_email = DB_STMT("user_by_email",
+    "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)");
+static struct db_stmt q_set = DB_STMT("reset_set",
+    "UPDATE users SET reset_token = $2, reset_token_expire = now() + "
+    "make_interval(secs => $3) WHERE id = $1");
+static struct db_stmt q_lookup = DB_STMT("reset_lookup",
+    "SELECT " USER_COLS " FROM users WHERE reset_token = $1 "
+    "AND reset_token_expire > now()");
+static struct db_stmt q_consume = DB_STMT("reset_consume",
+    "UPDATE users SET reset_token = NULL, reset_token_expire = NULL, "
+    "password_hash = $2, email_verified = true, updated_at = now() "
+    "WHERE reset_token = $1 AND reset_token_expire > now() RETURNING id");
 
 static const char reset_msg[] =
     "if the account exists, a reset link has been sent";
@@ -41,30 +65,43 @@ time_floor(const struct req *r)
 		;
 }
 
+/* In the caller's transaction: u's reset token, and the mail with it. */
+static int
+send_link(const struct user *u)
+{
+	char hash[65], ttl[24], link[4200];
+	const char *p[3] = { u->id, hash, ttl };
+	int rc = -1;
+
+	if (link_token_new(cfg.reset_password_url, hash, link,
+	    sizeof(link)) == -1)
+		goto out;
+	snprintf(ttl, sizeof(ttl), "%ld", cfg.reset_ttl);
+	if (db_run(&q_set, 3, p) == -1)
+		goto out;
+	rc = mail_queuef("password_reset", u->email, "Reset your password",
+	    "Someone (hopefully you) asked to reset the password of the "
+	    "account %s.\n\nSet a new password here (the link works once, for "
+	    "%ld minutes):\n\n%s\n\nIf you did not ask for this, ignore this "
+	    "message; your password is unchanged.\n", u->username,
+	    cfg.reset_ttl / 60, link);
+out:
+	crypto_wipe(link, sizeof(link));
+	return rc;
+}
+
 void
 handle_password_reset(struct req *r)
 {
-	const char *email = NULL, *username = NULL, *p[3];
-	char token[TOKEN_B64_LEN + 1], hash[65], ttl[24], link[4200];
-	char body[4600], canon[CANON_MAX + 1];
-	unsigned char raw[TOKEN_BYTES];
+	const char *email = r->arg[RESET_EMAIL], *name = r->arg[RESET_USERNAME];
+	const char *p[1] = { email };
+	char canon[CANON_MAX + 1];
 	struct json_object *o;
-	PGresult *u = NULL, *q;
+	struct user u;
+	PGresult *res;
 	long retry;
-	int known;
+	int known, rc;
 
-	if (r->json == NULL) {
-		resp_error(r, ERR_INVALID_JSON, NULL);
-		return;
-	}
-	if (json_str(r, "email", 320, &email) == JF_BAD ||
-	    json_str(r, "username", 64, &username) == JF_BAD)
-		return;
-	if (email == NULL || !valid_email(email)) {
-		resp_field_error(r, "email", "Field 'email' must be a valid "
-		    "email address");
-		return;
-	}
 	/* Per email: the canonical address, however it is spelled. */
 	canon_ident(email, canon, sizeof(canon));
 	if (rl_hit("reset-ip", r->remote_addr, cfg.rl_reset_ip, cfg.rl_window,
@@ -73,238 +110,88 @@ handle_password_reset(struct req *r)
 		resp_rate_limited(r, retry);
 		return;
 	}
-	p[0] = email;
-	if ((u = db_exec(Q_USER_BY_EMAIL, 1, p)) == NULL) {
+	if ((res = db_exec(&q_by_email, 1, p)) == NULL) {
 		resp_db_error(r);
 		return;
 	}
-	known = PQntuples(u) == 1 && (username == NULL ||
-	    strcasecmp(username, PQgetvalue(u, 0, 1)) == 0);
+	known = PQntuples(res) == 1 && user_read(res, 0, &u) == 0 &&
+	    (name == NULL || strcasecmp(name, u.username) == 0);
 	/* Both branches do one small transaction, so they cost the same. */
-	if (db_begin() == -1) {
+	rc = db_begin();
+	if (rc == 0 && known)
+		rc = send_link(&u) == -1 || audit_write(r, u.id,
+		    "password_reset_request", "sent") == -1 ? -1 : 0;
+	else if (rc == 0)
+		rc = audit_write(r, NULL, "password_reset_request",
+		    "unknown_account");
+	PQclear(res);
+	if (rc == -1 || db_commit() == -1) {
 		resp_db_error(r);
-		goto out;
-	}
-	if (known) {
-		if (crypto_token(token, raw) == -1 || mail_link(link,
-		    sizeof(link), cfg.reset_password_url, token) == -1) {
-			resp_error(r, ERR_INTERNAL, NULL);
-			goto out;
-		}
-		crypto_sha256_hex(token, strlen(token), hash);
-		snprintf(ttl, sizeof(ttl), "%ld", cfg.reset_ttl);
-		p[0] = PQgetvalue(u, 0, 0);
-		p[1] = hash;
-		p[2] = ttl;
-		if ((q = db_exec(Q_RESET_SET, 3, p)) == NULL) {
-			resp_db_error(r);
-			goto out;
-		}
-		PQclear(q);
-		snprintf(body, sizeof(body), "Someone (hopefully you) asked to "
-		    "reset the password of the account %s.\n\nSet a new "
-		    "password here (the link works once, for %ld minutes):\n\n"
-		    "%s\n\nIf you did not ask for this, ignore this message; "
-		    "your password is unchanged.\n", PQgetvalue(u, 0, 1),
-		    cfg.reset_ttl / 60, link);
-		if (mail_queue("password_reset", PQgetvalue(u, 0, 2),
-		    "Reset your password", body) == -1) {
-			resp_db_error(r);
-			goto out;
-		}
-		if (db_audit(r, PQgetvalue(u, 0, 0), "password_reset_request",
-		    "sent") == -1) {
-			resp_db_error(r);
-			goto out;
-		}
-	} else if (db_audit(r, NULL, "password_reset_request",
-	    "unknown_account") == -1) {
-		resp_db_error(r);
-		goto out;
-	}
-	if (db_commit() == -1) {
-		resp_db_error(r);
-		goto out;
+		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "message", json_object_new_string(reset_msg));
 	time_floor(r);
 	resp_json(r, 200, o);
-out:
-	crypto_wipe(token, sizeof(token));
-	crypto_wipe(link, sizeof(link));
-	crypto_wipe(body, sizeof(body));
-	PQclear(u);
-}
-
-/* The token of a link: ?token= or the body's "token"; 43 base64url chars. */
-static int
-link_token(struct req *r, char out[TOKEN_B64_LEN + 2])
-{
-	const char *t = NULL;
-	int q;
-
-	if ((q = req_query(r->query, "token", out, TOKEN_B64_LEN + 2)) == 1)
-		return strlen(out) == TOKEN_B64_LEN ? 0 : -1;
-	if (q == -1)
-		return -1;
-	if (json_token(r, "token", &t) == JF_BAD || t == NULL ||
-	    strlen(t) != TOKEN_B64_LEN)
-		return -1;
-	memcpy(out, t, TOKEN_B64_LEN + 1);
-	return 0;
 }
 
 /*
- * The SHA-256 (hex) of a link's token into hash; 0, or -1 with 400
- * invalid_token written (missing, wrong type, length or alphabet).
+ * In one transaction: consume the token (another request may have used
+ * it first), set the hash, end every session of the user.
  */
-static int
-link_token_hash(struct req *r, char hash[65])
+static void
+reset(struct req *r, const char *token_hash, const char *newhash)
 {
-	char token[TOKEN_B64_LEN + 2];
+	const char *p[2] = { token_hash, newhash };
+	PGresult *q, *rev = NULL;
+	struct json_object *o;
 
-	if (link_token(r, token) == -1) {
-		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
-		return -1;
+	if ((q = link_consume(r, &q_consume, 2, p)) == NULL)
+		return;
+	if ((rev = session_revoke(REVOKE_USER, PQgetvalue(q, 0, 0), NULL,
+	    "password_reset")) == NULL)
+		resp_db_error(r);
+	else if (session_revoke_commit(r, rev, PQgetvalue(q, 0, 0),
+	    "password_reset") == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "message",
+		    json_object_new_string("password has been reset"));
+		resp_json(r, 200, o);
 	}
-	crypto_sha256_hex(token, strlen(token), hash);
-	crypto_wipe(token, sizeof(token));
-	return 0;
+	PQclear(rev);
+	PQclear(q);
 }
 
 void
 handle_password_reset_confirm(struct req *r)
 {
-	const char *pw = NULL, *pw2 = NULL, *why, *p[3];
-	char hash[65];
-	PGresult *u = NULL, *q = NULL, *rev = NULL;
-	struct json_object *o;
-	char *newhash = NULL;
+	const char *pw = r->arg[CONFIRM_NEW], *why, *p[1];
+	char hash[65], *newhash;
+	struct user u;
+	PGresult *res;
 
-	if (r->json == NULL) {
-		resp_error(r, ERR_INVALID_JSON, NULL);
-		return;
-	}
-	if (json_str(r, "new_password", 1024, &pw) == JF_BAD ||
-	    json_str(r, "new_password_confirm", 1024, &pw2) == JF_BAD)
-		return;
-	if (pw == NULL || pw2 == NULL) {
-		resp_field_error(r, pw == NULL ? "new_password" :
-		    "new_password_confirm", pw == NULL ? "Field 'new_password' "
-		    "is required" : "Field 'new_password_confirm' is required");
-		return;
-	}
-	if (strcmp(pw, pw2) != 0) {
+	if (strcmp(pw, r->arg[CONFIRM_AGAIN]) != 0) {
 		resp_field_error(r, "new_password_confirm", "The passwords do "
 		    "not match");
 		return;
 	}
-	if (link_token_hash(r, hash) == -1)
+	if (link_token_hash(r, r->arg[CONFIRM_TOKEN], hash) == -1)
 		return;
 	p[0] = hash;
-	if ((u = db_exec(Q_RESET_LOOKUP, 1, p)) == NULL) {
+	if ((res = db_exec(&q_lookup, 1, p)) == NULL) {
 		resp_db_error(r);
 		return;
 	}
-	if (PQntuples(u) != 1) {
-		db_audit(r, NULL, "password_reset", "invalid_token");
+	if (user_read(res, 0, &u) == -1) {
+		(void)audit_write(r, NULL, "password_reset", "invalid_token");
 		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
-		goto out;
-	}
-	if (pw_check_rules(pw, PQgetvalue(u, 0, 1), PQgetvalue(u, 0, 2),
-	    &why) == -1) {
+	} else if (pw_check_rules(pw, u.username, u.email, &why) == -1)
 		resp_error(r, ERR_WEAK_PASSWORD, why);
-		goto out;
-	}
-	if ((newhash = pw_hash(pw)) == NULL) {
+	else if ((newhash = pw_hash(pw)) == NULL)
 		resp_error(r, ERR_INTERNAL, NULL);
-		goto out;
+	else {
+		reset(r, hash, newhash);
+		pw_hash_free(newhash);
 	}
-	if (db_begin() == -1) {
-		resp_db_error(r);
-		goto out;
-	}
-	p[0] = hash;
-	p[1] = newhash;
-	if ((q = db_exec(Q_RESET_CONSUME, 2, p)) == NULL) {
-		resp_db_error(r);
-		goto out;
-	}
-	if (PQntuples(q) != 1) {
-		/* Another request used the token first. */
-		db_rollback();
-		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
-		goto out;
-	}
-	p[0] = PQgetvalue(q, 0, 0);
-	p[1] = "password_reset";
-	if ((rev = db_exec(Q_SESSION_REVOKE_USER, 2, p)) == NULL) {
-		resp_db_error(r);
-		goto out;
-	}
-	if (session_revoke_commit(r, rev, PQgetvalue(q, 0, 0),
-	    "password_reset") == -1)
-		goto out;
-	o = json_object_new_object();
-	json_object_object_add(o, "message",
-	    json_object_new_string("password has been reset"));
-	resp_json(r, 200, o);
-out:
-	PQclear(u);
-	PQclear(q);
-	PQclear(rev);
-	if (newhash != NULL) {
-		crypto_wipe(newhash, strlen(newhash));
-		free(newhash);
-	}
-}
-
-/* POST /auth/verify-email {token} and GET /verify?token= (seed 001). */
-void
-handle_verify_email(struct req *r)
-{
-	char token[TOKEN_B64_LEN + 2], hash[65];
-	const char *p[1];
-	PGresult *q = NULL, *v;
-	struct json_object *o;
-
-	if (r->method == M_POST && r->json == NULL &&
-	    req_query(r->query, "token", token, sizeof(token)) != 1) {
-		resp_error(r, ERR_INVALID_JSON, NULL);
-		return;
-	}
-	if (link_token_hash(r, hash) == -1)
-		return;
-	if (db_begin() == -1) {
-		resp_db_error(r);
-		return;
-	}
-	p[0] = hash;
-	if ((q = db_exec(Q_VERIFY_CONSUME, 1, p)) == NULL) {
-		resp_db_error(r);
-		return;
-	}
-	if (PQntuples(q) != 1) {
-		db_rollback();
-		resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
-		goto out;
-	}
-	p[0] = PQgetvalue(q, 0, 0);
-	if ((v = db_exec(Q_USER_SET_VERIFIED, 1, p)) == NULL) {
-		resp_db_error(r);
-		goto out;
-	}
-	PQclear(v);
-	if (db_audit(r, PQgetvalue(q, 0, 0), "email_verify", "success") == -1 ||
-	    db_commit() == -1) {
-		resp_db_error(r);
-		goto out;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "message",
-	    json_object_new_string("email verified"));
-	resp_json(r, 200, o);
-out:
-	PQclear(q);
+	PQclear(res);
 }

@@ -1,4 +1,4 @@
-# The docs stay true: every route of the dispatch table is in
+# The docs stay true: every route of the route table (handlers/routes.c) is in
 # docs/openapi.yaml with its method, and the README names both commands.
 use strict;
 use warnings;
@@ -7,7 +7,7 @@ use FcgiAuth::Test;
 use Test::More;
 
 my $root = root_dir();
-open my $fh, '<', "$root/fcgi/dispatch.c" or die;
+open my $fh, '<', "$root/handlers/routes.c" or die;
 my @routes;
 while (<$fh>) {
 	push @routes, [lc $1, $2] if /^\s*\{ M_(\w+),\s+"([^"]+)"/;

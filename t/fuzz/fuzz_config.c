@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

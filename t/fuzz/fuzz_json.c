@@ -1,7 +1,8 @@
 /*
  * libFuzzer driver: the body pipeline — strict pre-parser, json-c, and
- * the typed field accessors handlers use. Whatever the pre-parser
- * accepts, json-c must parse to the same top-level type.
+ * the declared fields of every route of the table (fields_check). Whatever
+ * the pre-parser accepts, json-c must parse to the same top-level type,
+ * and a field that passes is a string within its bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,16 +10,18 @@
 
 #include <json-c/json.h>
 
-#include "fcgi-auth.h"
+#include "fields.h"
+#include "json_strict.h"
+#include "request.h"
+#include "routes.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct req r;
 	char dup[72];
-	const char *v;
-	static const char *const names[] = { "username", "email", "user",
-	    "account", NULL };
+	const struct route *rt;
+	size_t i, f;
 
 	if (len > BODY_MAX_DEFAULT)
 		return 0;
@@ -32,12 +35,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (req_parse_json(&r, dup, sizeof(dup)) == 0) {
 		if (!json_object_is_type(r.json, json_type_object))
 			abort();
-		(void)json_str_any(&r, names, 320, &v, NULL);
-		r.status = 0;
-		(void)json_str(&r, "password", 1024, &v);
-		r.status = 0;
-		if (json_str(&r, "email", 320, &v) == JF_OK)
-			(void)valid_email(v);
+		for (i = 0; i < app_routes.n; i++) {
+			rt = &app_routes.rows[i];
+			r.status = 0;
+			if (fields_check(&r, rt->fields, rt->nfields) == -1) {
+				if (r.status != 400)
+					abort();
+				continue;
+			}
+			for (f = 0; f < rt->nfields; f++)
+				if (r.arg[f] != NULL &&
+				    rt->fields[f].type == FT_TEXT &&
+				    strlen(r.arg[f]) > rt->fields[f].max)
+					abort();
+		}
 	}
 	r.fcgx = NULL;
 	req_free(&r);

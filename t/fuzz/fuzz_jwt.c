@@ -5,7 +5,8 @@
 
 #include <json-c/json.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "jwt.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi-auth.h"
+#include "dispatch.h"
+#include "request.h"
+#include "routes.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -16,7 +18,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char *s, out[128];
 	const char *tok;
 	size_t tlen;
+	static int ready;
 
+	if (!ready++ && dispatch_init(&app_routes) == -1)
+		abort();
 	if ((s = malloc(len + 1)) == NULL)
 		return 0;
 	memcpy(s, data, len);

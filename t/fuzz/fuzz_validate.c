@@ -9,7 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "datakey.h"
+#include "users.h"
+#include "validate.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

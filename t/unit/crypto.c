@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi-auth.h"
+#include "crypto.h"
+#include "datakey.h"
+#include "validate.h"
+#include "config.h"
 #include "tap.h"
 
 

@@ -1,7 +1,7 @@
 /* Unit tests: the strict JSON pre-parser, one line per case. */
 #include <string.h>
 
-#include "fcgi-auth.h"
+#include "json_strict.h"
 #include "tap.h"
 
 int

@@ -4,7 +4,9 @@
 
 #include <json-c/json.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "jwt.h"
 #include "tap.h"
 
 

@@ -7,7 +7,9 @@
 
 #include <fcgiapp.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "request.h"
+#include "response.h"
 #include "tap.h"
 
 

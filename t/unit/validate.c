@@ -1,7 +1,9 @@
 /* Unit tests: validators and UTF-8 checks, one line per case. */
 #include <string.h>
 
-#include "fcgi-auth.h"
+#include "password.h"
+#include "users.h"
+#include "validate.h"
 #include "tap.h"
 
 

@@ -14,7 +14,7 @@
  * after the server's 250, one SMTP connection serves a whole burst and
  * its QUIT waits until the outbox is empty.
  *
- * Bodies wait sealed under the data key (mail.c) and are opened here
+ * Bodies wait sealed under the data key (handlers/outbox.c) and are opened here
  * only; once a message is sent or given up its body is wiped, so no
  * delivered link or code stays readable in the database.
  *
@@ -36,7 +36,11 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "datakey.h"
+#include "db.h"
+#include "log.h"
 
 static volatile sig_atomic_t stopping;
 static PGconn *pg;
@@ -49,25 +53,25 @@ on_term(int s)
 	stopping = 1;
 }
 
-static const struct { const char *name, *sql; } mstmts[] = {
-	{ "claim", "SELECT id, to_addr, subject, body, attempts, "
+static struct db_stmt mstmts[] = {
+	DB_STMT("claim", "SELECT id, to_addr, subject, body, attempts, "
 	    "extract(epoch FROM created_at)::bigint FROM email_outbox "
 	    "WHERE sent_at IS NULL AND failed_at IS NULL AND "
 	    "next_attempt_at <= now() ORDER BY id LIMIT 1 "
-	    "FOR UPDATE SKIP LOCKED" },
-	{ "sent", "UPDATE email_outbox SET sent_at = now(), attempts = "
-	    "attempts + 1, last_error = NULL, body = '' WHERE id = $1" },
-	{ "failed", "UPDATE email_outbox SET attempts = attempts + 1, "
+	    "FOR UPDATE SKIP LOCKED"),
+	DB_STMT("sent", "UPDATE email_outbox SET sent_at = now(), attempts = "
+	    "attempts + 1, last_error = NULL, body = '' WHERE id = $1"),
+	DB_STMT("failed", "UPDATE email_outbox SET attempts = attempts + 1, "
 	    "last_error = left($2, 500), next_attempt_at = now() + "
 	    "make_interval(secs => $3), failed_at = CASE WHEN attempts + 1 >= "
 	    "$4 THEN now() END, body = CASE WHEN attempts + 1 >= $4 THEN '' "
-	    "ELSE body END WHERE id = $1" },
-	{ "unreadable", "UPDATE email_outbox SET attempts = attempts + 1, "
+	    "ELSE body END WHERE id = $1"),
+	DB_STMT("unreadable", "UPDATE email_outbox SET attempts = attempts + 1, "
 	    "last_error = 'does not open under its data key: damaged or moved', "
-	    "failed_at = now(), body = '' WHERE id = $1" },
-	{ "next_due", "SELECT COALESCE(extract(epoch FROM min(next_attempt_at) "
+	    "failed_at = now(), body = '' WHERE id = $1"),
+	DB_STMT("next_due", "SELECT COALESCE(extract(epoch FROM min(next_attempt_at) "
 	    "- now()), 3600)::float8 FROM email_outbox WHERE sent_at IS NULL "
-	    "AND failed_at IS NULL" },
+	    "AND failed_at IS NULL"),
 };
 
 static int
@@ -99,23 +103,17 @@ commit(void)
 static int
 pg_connect(void)
 {
-	PGresult *res;
 	size_t i;
 
 	if (db_connect_raw() == -1)
 		return -1;
 	pg = db_conn();
 	for (i = 0; i < sizeof(mstmts) / sizeof(mstmts[0]); i++) {
-		res = PQprepare(pg, mstmts[i].name, mstmts[i].sql, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			log_err("mailer: prepare %s: %s", mstmts[i].name,
-			    PQerrorMessage(pg));
-			PQclear(res);
+		if (db_prepare(&mstmts[i]) == -1) {
 			db_close();
 			pg = NULL;
 			return -1;
 		}
-		PQclear(res);
 	}
 	if (cmd("LISTEN email_outbox") == -1) {
 		db_close();

@@ -1,16 +1,24 @@
 /*
  * Passwords: yescrypt through libxcrypt. A hash made at another cost is
  * re-hashed at the next successful login; unknown users are checked
- * against a dummy hash so both failures cost the same time.
+ * against a dummy hash so both failures cost the same time. The rules
+ * of API.md, and the list of common passwords they refuse.
  */
 #include <crypt.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <uninorm.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "counters.h"
+#include "crypto.h"
+#include "password.h"
+#include "validate.h"
 
 static struct crypt_data cd;		/* ~32 KiB scratch, wiped after use */
 static char prefix[64];			/* "$y$<params>$" at current cost */
@@ -46,8 +54,9 @@ pw_normalize(const char *pw)
 	return out;
 }
 
-static void
-pw_release(char *n)
+/* Wipe and free a hash (or any secret string) pw_* returned. */
+void
+pw_hash_free(char *n)
 {
 	if (n != NULL) {
 		crypto_wipe(n, strlen(n));
@@ -64,12 +73,12 @@ pw_hash(const char *raw)
 		return NULL;
 	if ((salt = crypt_gensalt_ra("$y$", (unsigned long)cfg.password_cost,
 	    NULL, 0)) == NULL) {
-		pw_release(pw);
+		pw_hash_free(pw);
 		return NULL;
 	}
 	h = crypt_r(pw, salt, &cd);
 	metrics_inc(MET_PW_HASH);
-	pw_release(pw);
+	pw_hash_free(pw);
 	if (h != NULL && h[0] != '*')
 		out = strdup(h);
 	crypto_wipe(&cd, sizeof(cd));
@@ -90,7 +99,7 @@ pw_verify(const char *raw, const char *hash)
 	metrics_inc(MET_PW_HASH);
 	if (pw == NULL)
 		h = NULL;
-	pw_release(pw);
+	pw_hash_free(pw);
 	ok = h != NULL && h[0] != '*' && strlen(h) == hl &&
 	    crypto_ct_equal(h, hash, hl);
 	crypto_wipe(&cd, sizeof(cd));
@@ -158,6 +167,100 @@ pw_check_rules(const char *raw, const char *username, const char *email,
 		*why = "Password is too common";
 	else
 		rc = 0;
-	pw_release(pw);
+	pw_hash_free(pw);
 	return rc;
+}
+
+/* The common passwords: an open-addressing hash set, loaded once. */
+static char **pwset;
+static size_t pwcap;
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)tolower((unsigned char)*s);
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+int
+pw_load_common(const char *file)
+{
+	char line[512];
+	size_t count = 0, i;
+	FILE *f;
+
+	if ((f = fopen(file, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		count++;
+	rewind(f);
+	pwcap = 16;
+	while (pwcap < count * 2)
+		pwcap <<= 1;
+	if ((pwset = calloc(pwcap, sizeof(*pwset))) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		lower(line);
+		i = fnv1a(line) & (pwcap - 1);
+		while (pwset[i] != NULL && strcmp(pwset[i], line) != 0)
+			i = (i + 1) & (pwcap - 1);
+		if (pwset[i] == NULL && (pwset[i] = strdup(line)) == NULL) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Case-insensitive membership, so "Password1" counts as "password1". */
+int
+pw_is_common(const char *pw)
+{
+	char buf[512];
+	size_t i;
+
+	if (pwset == NULL || strlen(pw) >= sizeof(buf))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", pw);
+	lower(buf);
+	i = fnv1a(buf) & (pwcap - 1);
+	while (pwset[i] != NULL) {
+		if (strcmp(pwset[i], buf) == 0) {
+			crypto_wipe(buf, sizeof(buf));
+			return 1;
+		}
+		i = (i + 1) & (pwcap - 1);
+	}
+	crypto_wipe(buf, sizeof(buf));
+	return 0;
+}
+
+void
+pw_free_common(void)
+{
+	size_t i;
+
+	for (i = 0; pwset != NULL && i < pwcap; i++)
+		free(pwset[i]);
+	free(pwset);
+	pwset = NULL;
+	pwcap = 0;
 }

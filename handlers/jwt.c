@@ -16,7 +16,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "jwt.h"
+#include "log.h"
+#include "validate.h"
 
 #define JWT_MAX		4096	/* longer tokens are refused unparsed */
 #define LEEWAY		5	/* seconds of clock skew for exp/nbf */
@@ -325,6 +329,54 @@ verify_sig(const struct key *k, const char *in, size_t len,
 	return ok ? 0 : -1;
 }
 
+/* The key a header names, if it is one of ours for our alg and type. */
+static const struct key *
+header_key(struct json_object *h)
+{
+	struct json_object *v;
+	const char *s, *kid;
+	size_t i;
+
+	if ((s = get_str(h, "alg")) == NULL ||
+	    strcmp(s, alg == ALG_HS256 ? "HS256" : "EdDSA") != 0)
+		return NULL;
+	if ((s = get_str(h, "typ")) == NULL || (strcmp(s, "at+jwt") != 0 &&
+	    strcmp(s, "application/at+jwt") != 0))
+		return NULL;
+	if (json_object_object_get_ex(h, "crit", &v))
+		return NULL;		/* we understand no extensions */
+	if ((kid = get_str(h, "kid")) == NULL)
+		return NULL;
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].kid, kid) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* The verified payload's claims: times, issuer, type, ids. */
+static int
+claims_ok(struct json_object *p, long long now)
+{
+	struct json_object *v;
+	long long exp, iat, nbf;
+	const char *s;
+
+	if (get_int(p, "exp", &exp) == -1 || now > exp + LEEWAY)
+		return 0;
+	if (get_int(p, "iat", &iat) == -1 || iat > now + LEEWAY)
+		return 0;
+	if (json_object_object_get_ex(p, "nbf", &v) &&
+	    (get_int(p, "nbf", &nbf) == -1 || nbf > now + LEEWAY))
+		return 0;
+	if ((s = get_str(p, "iss")) == NULL || strcmp(s, cfg.issuer) != 0)
+		return 0;
+	if ((s = get_str(p, "token_type")) == NULL || strcmp(s, "access") != 0)
+		return 0;
+	return valid_uuid(get_str(p, "sub")) && valid_uuid(get_str(p, "sid")) &&
+	    valid_uuid(get_str(p, "jti")) && (get_str(p, "uid") == NULL ||
+	    strcmp(get_str(p, "uid"), get_str(p, "sub")) == 0);
+}
+
 /*
  * Verify an access token. On success *claims holds the payload (caller
  * owns it) and 0 is returned; any failure is -1 with *claims NULL.
@@ -333,14 +385,12 @@ int
 jwt_verify(const char *tok, size_t len, long long now,
     struct json_object **claims)
 {
-	struct json_object *h = NULL, *p = NULL, *v;
-	const char *d1, *d2, *s, *kid;
+	struct json_object *h = NULL, *p = NULL;
+	const char *d1, *d2;
 	unsigned char sig[128], md[32];
 	const struct key *k = NULL;
-	long long exp, iat, nbf;
 	size_t slot;
 	long siglen;
-	size_t i;
 	int rc = -1;
 
 	*claims = NULL;
@@ -352,22 +402,8 @@ jwt_verify(const char *tok, size_t len, long long now,
 		return -1;
 	if (d1 == tok || d2 == d1 + 1 || d2 + 1 == tok + len)
 		return -1;
-	if ((h = parse_segment(tok, (size_t)(d1 - tok))) == NULL)
-		goto out;
-	if ((s = get_str(h, "alg")) == NULL ||
-	    strcmp(s, alg == ALG_HS256 ? "HS256" : "EdDSA") != 0)
-		goto out;
-	if ((s = get_str(h, "typ")) == NULL || (strcmp(s, "at+jwt") != 0 &&
-	    strcmp(s, "application/at+jwt") != 0))
-		goto out;
-	if (json_object_object_get_ex(h, "crit", &v))
-		goto out;		/* we understand no extensions */
-	if ((kid = get_str(h, "kid")) == NULL)
-		goto out;
-	for (i = 0; i < nkeys; i++)
-		if (strcmp(keys[i].kid, kid) == 0)
-			k = &keys[i];
-	if (k == NULL)
+	if ((h = parse_segment(tok, (size_t)(d1 - tok))) == NULL ||
+	    (k = header_key(h)) == NULL)
 		goto out;
 	siglen = b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - tok), sig,
 	    sizeof(sig));
@@ -388,21 +424,7 @@ jwt_verify(const char *tok, size_t len, long long now,
 	/* Only now is the payload trusted. */
 	if ((p = parse_segment(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL)
 		goto out;
-	if (get_int(p, "exp", &exp) == -1 || now > exp + LEEWAY)
-		goto out;
-	if (get_int(p, "iat", &iat) == -1 || iat > now + LEEWAY)
-		goto out;
-	if (json_object_object_get_ex(p, "nbf", &v) &&
-	    (get_int(p, "nbf", &nbf) == -1 || nbf > now + LEEWAY))
-		goto out;
-	if ((s = get_str(p, "iss")) == NULL || strcmp(s, cfg.issuer) != 0)
-		goto out;
-	if ((s = get_str(p, "token_type")) == NULL || strcmp(s, "access") != 0)
-		goto out;
-	if (!valid_uuid(get_str(p, "sub")) || !valid_uuid(get_str(p, "sid")) ||
-	    !valid_uuid(get_str(p, "jti")) ||
-	    (get_str(p, "uid") != NULL &&
-	    strcmp(get_str(p, "uid"), get_str(p, "sub")) != 0))
+	if (!claims_ok(p, now))
 		goto out;
 	*claims = p;
 	p = NULL;

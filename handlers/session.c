@@ -16,7 +16,51 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
-#include "fcgi-auth.h"
+#include "audit.h"
+#include "cache.h"
+#include "config.h"
+#include "datakey.h"
+#include "db.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "session.h"
+
+#define ACTIVE "revoked_at IS NULL AND idle_expires_at > now() " \
+	"AND absolute_expires_at > now()"
+#define REVOKED " RETURNING id, " SQL_EPOCH("absolute_expires_at") " AS abs_exp"
+
+static struct db_stmt q_insert = DB_STMT("session_insert",
+    "INSERT INTO sessions (id, user_id, idle_expires_at, "
+    "absolute_expires_at, ip, user_agent) VALUES ($1, $2, "
+    "to_timestamp($3), to_timestamp($4), $5, $6)");
+static struct db_stmt q_rt_insert = DB_STMT("rt_insert",
+    "INSERT INTO refresh_tokens (session_id, token_hash) VALUES ($1, $2)");
+static struct db_stmt q_trim = DB_STMT("session_trim",
+    "UPDATE sessions SET revoked_at = now(), revoke_reason = 'limit' "
+    "WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND "
+    ACTIVE " ORDER BY created_at DESC, id OFFSET $2)" REVOKED);
+static struct db_stmt q_active = DB_STMT("session_active",
+    "SELECT s.user_id, " SQL_EPOCH("s.idle_expires_at") " AS idle, "
+    SQL_EPOCH("s.absolute_expires_at") " AS abs, u.email FROM sessions s "
+    "JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND "
+    "s.revoked_at IS NULL AND s.idle_expires_at > now() AND "
+    "s.absolute_expires_at > now()");
+/* Every revocation answers (id, abs_exp) per session it ended. */
+static struct db_stmt q_revoke[] = {
+	[REVOKE_ONE] = DB_STMT("session_revoke",
+	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
+	    "WHERE id = $1 AND revoked_at IS NULL" REVOKED),
+	[REVOKE_OWN] = DB_STMT("session_revoke_own",
+	    "UPDATE sessions SET revoked_at = now(), revoke_reason = "
+	    "'deleted' WHERE id = $1 AND user_id = $2 AND " ACTIVE REVOKED),
+	[REVOKE_USER] = DB_STMT("session_revoke_user",
+	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
+	    "WHERE user_id = $1 AND " ACTIVE REVOKED),
+	[REVOKE_OTHERS] = DB_STMT("session_revoke_others",
+	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
+	    "WHERE user_id = $1 AND id <> $3 AND " ACTIVE REVOKED),
+};
 
 /* The mirror key of sid on the current Redis data set, whose epoch goes
  * to at; -1 when Redis is unavailable. */
@@ -43,27 +87,15 @@ session_mirror_set(const char *sid, const char *uid, long long exp)
 		return;
 	/*
 	 * One round trip: SET NX never overwrites a tombstone a concurrent
-	 * revocation wrote; an existing entry gets the later expiry (GT
-	 * never shortens it).
+	 * revocation wrote (so a refill from Postgres after a miss cannot
+	 * either); an existing entry gets the later expiry (GT never
+	 * shortens it).
 	 */
 	rep = cache_cmd_at(at, "EVAL %s 1 %s %s %lld",
 	    "if redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2], 'NX') "
 	    "then return 1 end "
 	    "redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT') return 0",
 	    key, uid, exp);
-	freeReplyObject(rep);
-}
-
-static void
-mirror_refill(const char *sid, const char *uid, long long exp)
-{
-	redisReply *rep;
-	char key[128], at[16];
-
-	if (exp <= (long long)time(NULL) ||
-	    mirror_key(key, sizeof(key), at, sizeof(at), sid) == -1)
-		return;
-	rep = cache_cmd_at(at, "SET %s %s EXAT %lld NX", key, uid, exp);
 	freeReplyObject(rep);
 }
 
@@ -98,15 +130,19 @@ session_mirror_revoke(const char *sid, long long abs_exp)
 	return -1;
 }
 
-/* Tombstones for the sessions of a RETURNING id, abs_exp result. */
-int
-session_mirror_revoke_rows(struct pg_result *res)
+/* Tombstones for the sessions of a revocation's rows. */
+static int
+mirror_revoke_rows(struct pg_result *res)
 {
-	int i, rc = 0;
+	int i, rc = 0, id, exp;
 
-	for (i = 0; res != NULL && i < PQntuples(res); i++)
-		if (session_mirror_revoke(PQgetvalue(res, i, 0),
-		    atoll(PQgetvalue(res, i, 1))) == -1)
+	if (res == NULL)
+		return 0;
+	id = PQfnumber(res, "id");
+	exp = PQfnumber(res, "abs_exp");
+	for (i = 0; i < PQntuples(res); i++)
+		if (session_mirror_revoke(PQgetvalue(res, i, id),
+		    atoll(PQgetvalue(res, i, exp))) == -1)
 			rc = -1;
 	return rc;
 }
@@ -121,16 +157,66 @@ int
 session_revoke_commit(struct req *r, struct pg_result *rows, const char *uid,
     const char *event)
 {
-	if (session_mirror_revoke_rows(rows) == -1) {
+	if (mirror_revoke_rows(rows) == -1) {
 		db_rollback();
 		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 		return -1;
 	}
-	if (db_audit(r, uid, event, "success") == -1 || db_commit() == -1) {
+	if (audit_write(r, uid, event, "success") == -1 || db_commit() == -1) {
 		resp_db_error(r);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * In the caller's transaction: revoke the sessions of scope, for the
+ * reason (REVOKE_OWN: always "deleted"). The rows for
+ * session_revoke_commit, or NULL when the statement failed.
+ */
+struct pg_result *
+session_revoke(enum revoke_scope scope, const char *key, const char *also,
+    const char *reason)
+{
+	const char *p[3];
+
+	p[0] = key;
+	switch (scope) {
+	case REVOKE_OWN:
+		p[1] = also;
+		return db_exec(&q_revoke[scope], 2, p);
+	case REVOKE_OTHERS:
+		p[1] = reason;
+		p[2] = also;
+		return db_exec(&q_revoke[scope], 3, p);
+	default:
+		p[1] = reason;
+		return db_exec(&q_revoke[scope], 2, p);
+	}
+}
+
+/*
+ * The user and email of active session sid: 1, 0 when it is not active,
+ * -1 when Postgres failed.
+ */
+int
+session_active(const char *sid, char uid[UUID_LEN + 1], char *email,
+    size_t emaillen)
+{
+	const char *p[1] = { sid };
+	PGresult *res;
+	int n;
+
+	if ((res = db_exec(&q_active, 1, p)) == NULL)
+		return -1;
+	if ((n = PQntuples(res)) == 1) {
+		snprintf(uid, UUID_LEN + 1, "%s", PQgetvalue(res, 0,
+		    PQfnumber(res, "user_id")));
+		snprintf(email, emaillen, "%s", PQgetvalue(res, 0,
+		    PQfnumber(res, "email")));
+	}
+	PQclear(res);
+	return n == 1;
 }
 
 /* Is session sid active and owned by uid? Redis first, then Postgres. */
@@ -156,151 +242,18 @@ session_check(const char *sid, const char *uid)
 		return st;
 	}
 	freeReplyObject(rep);
-	if ((res = db_exec(Q_SESSION_ACTIVE, 1, p)) == NULL)
+	if ((res = db_exec(&q_active, 1, p)) == NULL)
 		return SESS_UNAVAILABLE;
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), uid) != 0) {
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0,
+	    PQfnumber(res, "user_id")), uid) != 0) {
 		PQclear(res);
 		return SESS_INACTIVE;
 	}
-	idle = atoll(PQgetvalue(res, 0, 1));
-	abs = atoll(PQgetvalue(res, 0, 2));
+	idle = atoll(PQgetvalue(res, 0, PQfnumber(res, "idle")));
+	abs = atoll(PQgetvalue(res, 0, PQfnumber(res, "abs")));
 	PQclear(res);
-	mirror_refill(sid, uid, idle < abs ? idle : abs);
+	session_mirror_set(sid, uid, idle < abs ? idle : abs);
 	return SESS_ACTIVE;
-}
-
-static void
-fill_auth(struct req *r, struct json_object *claims)
-{
-	struct json_object *v;
-
-	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s",
-	    json_object_get_string(json_object_object_get(claims, "sub")));
-	snprintf(r->auth.sid, sizeof(r->auth.sid), "%s",
-	    json_object_get_string(json_object_object_get(claims, "sid")));
-	snprintf(r->auth.jti, sizeof(r->auth.jti), "%s",
-	    json_object_get_string(json_object_object_get(claims, "jti")));
-	if (json_object_object_get_ex(claims, "email", &v) &&
-	    json_object_is_type(v, json_type_string))
-		snprintf(r->auth.email, sizeof(r->auth.email), "%s",
-		    json_object_get_string(v));
-	r->auth.iat = json_object_get_int64(json_object_object_get(claims,
-	    "iat"));
-	r->auth.exp = json_object_get_int64(json_object_object_get(claims,
-	    "exp"));
-	r->auth.claims = claims;
-	r->authed = 1;
-}
-
-/*
- * Verify a token (from a header or a body) and its session. Returns 0 and
- * fills r->auth, or -1 with *err set (ERR_INVALID_TOKEN or 503).
- */
-int
-auth_token(struct req *r, const char *tok, size_t len, enum api_err *err)
-{
-	struct json_object *claims;
-	const char *sid, *uid;
-
-	if (jwt_verify(tok, len, (long long)time(NULL), &claims) == -1) {
-		*err = ERR_INVALID_TOKEN;
-		return -1;
-	}
-	sid = json_object_get_string(json_object_object_get(claims, "sid"));
-	uid = json_object_get_string(json_object_object_get(claims, "sub"));
-	switch (session_check(sid, uid)) {
-	case SESS_ACTIVE:
-		fill_auth(r, claims);
-		return 0;
-	case SESS_INACTIVE:
-		*err = ERR_INVALID_TOKEN;
-		break;
-	case SESS_UNAVAILABLE:
-		*err = ERR_SERVICE_UNAVAILABLE;
-		break;
-	}
-	json_object_put(claims);
-	return -1;
-}
-
-int
-auth_bearer(struct req *r)
-{
-	enum api_err err;
-	const char *tok;
-	size_t len;
-
-	if (r->authorization == NULL) {
-		resp_error(r, ERR_INVALID_TOKEN, "Missing bearer token");
-		return -1;
-	}
-	if (req_bearer(r->authorization, &tok, &len) == -1) {
-		resp_error(r, ERR_INVALID_TOKEN, "Malformed Authorization "
-		    "header");
-		return -1;
-	}
-	if (auth_token(r, tok, len, &err) == -1) {
-		resp_error(r, err, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Session cookies: both sid and refresh must be present, the refresh
- * token must be the session's current one, and the session active.
- */
-int
-auth_cookies(struct req *r)
-{
-	char sid[UUID_LEN + 2], rt[TOKEN_B64_LEN + 2], hash[65];
-	const char *p[1];
-	PGresult *res = NULL;
-	int ok = 0;
-
-	if (req_cookie(r->cookie, "sid", sid, sizeof(sid)) != 1 ||
-	    req_cookie(r->cookie, "refresh", rt, sizeof(rt)) != 1 ||
-	    !valid_uuid(sid) || strlen(rt) != TOKEN_B64_LEN) {
-		resp_error(r, ERR_INVALID_TOKEN, "Missing or invalid session "
-		    "cookies");
-		return -1;
-	}
-	crypto_sha256_hex(rt, strlen(rt), hash);
-	crypto_wipe(rt, sizeof(rt));
-	p[0] = hash;
-	if ((res = db_exec(Q_RT_LOOKUP, 1, p)) == NULL) {
-		resp_error(r, db_down() ? ERR_SERVICE_UNAVAILABLE :
-		    ERR_INTERNAL, NULL);
-		return -1;
-	}
-	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 2), "f") == 0 &&
-	    crypto_ct_equal(PQgetvalue(res, 0, 1), sid, UUID_LEN))
-		ok = 1;
-	PQclear(res);
-	res = NULL;
-	if (ok) {
-		p[0] = sid;
-		if ((res = db_exec(Q_SESSION_ACTIVE, 1, p)) == NULL) {
-			resp_error(r, db_down() ? ERR_SERVICE_UNAVAILABLE :
-			    ERR_INTERNAL, NULL);
-			return -1;
-		}
-		ok = PQntuples(res) == 1;
-	}
-	if (!ok) {
-		PQclear(res);
-		resp_error(r, ERR_INVALID_TOKEN, "Missing or invalid session "
-		    "cookies");
-		return -1;
-	}
-	snprintf(r->auth.uid, sizeof(r->auth.uid), "%s", PQgetvalue(res, 0, 0));
-	snprintf(r->auth.sid, sizeof(r->auth.sid), "%.36s", sid);
-	snprintf(r->auth.email, sizeof(r->auth.email), "%s",
-	    PQgetvalue(res, 0, 3));
-	PQclear(res);
-	r->auth.via_cookie = 1;
-	r->authed = 1;
-	return 0;
 }
 
 /* Set (max_age > 0) or clear (max_age == 0) the session cookies. */
@@ -372,19 +325,19 @@ session_create(struct req *r, const char *uid, struct new_session *s)
 	p[3] = abs;
 	p[4] = r->remote_addr;
 	p[5] = r->user_agent;
-	if ((res = db_exec(Q_SESSION_INSERT, 6, p)) == NULL)
+	if ((res = db_exec(&q_insert, 6, p)) == NULL)
 		return -1;
 	PQclear(res);
 	crypto_sha256_hex(s->refresh, strlen(s->refresh), hash);
 	p[0] = s->sid;
 	p[1] = hash;
-	if ((res = db_exec(Q_RT_INSERT, 2, p)) == NULL)
+	if ((res = db_exec(&q_rt_insert, 2, p)) == NULL)
 		return -1;
 	PQclear(res);
 	snprintf(lim, sizeof(lim), "%ld", cfg.max_sessions);
 	p[0] = uid;
 	p[1] = lim;
-	if ((s->trimmed = db_exec(Q_SESSION_TRIM, 2, p)) == NULL)
+	if ((s->trimmed = db_exec(&q_trim, 2, p)) == NULL)
 		return -1;
 	return 0;
 }

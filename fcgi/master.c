@@ -1,7 +1,7 @@
 /*
- * fcgi-auth: options, configuration, start-up checks, and the master
- * that preforks workers on the FastCGI socket, restarts the ones that
- * die (with back-off), drains on SIGTERM and reloads on SIGHUP.
+ * The master: it preforks workers on the FastCGI socket, restarts the
+ * ones that die (with back-off), drains on SIGTERM and, on SIGHUP, has
+ * the application reload its configuration and replaces the workers.
  *
  * Two pools: the fast pool serves the socket spawn-fcgi passed (or -s),
  * the hash pool (fewer workers, at a lower CPU priority) its own socket,
@@ -27,9 +27,12 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
-#include <libpq-fe.h>
 
-#include "fcgi-auth.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "worker.h"
 
 #define MAX_WORKERS	256
 
@@ -47,41 +50,18 @@ static int listen_fd = -1;
 static int hash_fd = -1;	/* the hash pool's socket, -1 without one */
 static char hash_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct stat hash_st;	/* its inode: unlinked at exit only if ours */
-static char *cfg_file;
+static const struct master_hooks *hooks;
 static char *title_base;
 static size_t title_len;
 
-static void __attribute__((noreturn))
-usage(void)
+/* "NAME: what", for the process title. */
+static const char *
+title(const char *what)
 {
-	fprintf(stderr,
-	    "usage: fcgi-auth [-c FILE] [-s PATH|HOST:PORT]   serve FastCGI\n"
-	    "       fcgi-auth [-c FILE] --check-config       print configuration\n"
-	    "       fcgi-auth [-c FILE] migrate [DIR]        apply sql/ migrations\n"
-	    "       fcgi-auth [-c FILE] user set-role NAME user|admin\n");
-	exit(2);
-}
+	static char t[64];
 
-/* Overwrite the argv area so ps shows "fcgi-auth: master" / "worker". */
-static void
-set_title(const char *t)
-{
-	if (title_base == NULL || title_len < 2)
-		return;
-	memset(title_base, 0, title_len);
-	snprintf(title_base, title_len, "%s", t);
-}
-
-static void
-init_title(int argc, char **argv)
-{
-	int i;
-
-	title_base = argv[0];
-	for (i = 0; i < argc; i++)
-		if (argv[i] == title_base + title_len || i == 0)
-			title_len = (size_t)(argv[i] + strlen(argv[i]) + 1 -
-			    title_base);
+	snprintf(t, sizeof(t), "%s: %s", hooks->name, what);
+	return t;
 }
 
 static void
@@ -96,6 +76,33 @@ ensure_std_fds(void)
 		close(fd);
 }
 
+/* Overwrite the argv area so ps shows "fcgi-auth: master" / "worker". */
+static void
+set_title(const char *t)
+{
+	if (title_base == NULL || title_len < 2)
+		return;
+	memset(title_base, 0, title_len);
+	snprintf(title_base, title_len, "%s", t);
+}
+
+/*
+ * At start, before anything opens a file: fds 1 and 2 exist, and the
+ * argv area is remembered for the process titles.
+ */
+void
+master_init(int argc, char **argv)
+{
+	int i;
+
+	ensure_std_fds();
+	title_base = argv[0];
+	for (i = 0; i < argc; i++)
+		if (argv[i] == title_base + title_len || i == 0)
+			title_len = (size_t)(argv[i] + strlen(argv[i]) + 1 -
+			    title_base);
+}
+
 static int
 is_socket(int fd)
 {
@@ -103,29 +110,6 @@ is_socket(int fd)
 	socklen_t len = sizeof(type);
 
 	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
-}
-
-/* Dev mode: generate the HS256 secret on first start. */
-static int
-dev_secret(void)
-{
-	char err[256];
-
-	if (!cfg.dev || strcmp(cfg.jwt_alg, "HS256") != 0)
-		return 0;
-	if (*cfg.jwt_secret_file == '\0') {
-		free(cfg.jwt_secret_file);
-		if ((cfg.jwt_secret_file = strdup("var/jwt-secret")) == NULL)
-			return -1;
-	}
-	if (access(cfg.jwt_secret_file, F_OK) == 0)
-		return 0;
-	if (secret_file_create("AUTH_JWT_SECRET_FILE", cfg.jwt_secret_file,
-	    48, err, sizeof(err)) == -1) {
-		fprintf(stderr, "fcgi-auth: %s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 static pid_t
@@ -155,12 +139,12 @@ spawn(int i)
 			if (setpriority(PRIO_PROCESS, 0, (int)cfg.hash_nice) == -1)
 				log_warn("hash worker: setpriority: %s",
 				    strerror(errno));
-			set_title("fcgi-auth: hash worker");
+			set_title(title("hash worker"));
 		} else
-			set_title("fcgi-auth: worker");
+			set_title(title("worker"));
 		/* exit(), not _exit(): LeakSanitizer checks at exit. */
 		exit(worker_run(slots[i].pool == POOL_HASH ? hash_fd :
-		    listen_fd));
+		    listen_fd, hooks->worker_init));
 	}
 	slots[i].pid = pid;
 	slots[i].started = now_mono();
@@ -209,49 +193,6 @@ drain_all(void)
 		}
 }
 
-static int
-load_all(const char *file, int first)
-{
-	struct config next, prev;
-	char err[512];
-
-	if (cfg_load(&next, file, err, sizeof(err)) == -1) {
-		fprintf(stderr, "fcgi-auth: %s\n", err);
-		if (!first)
-			log_err("reload: %s (keeping the old configuration)",
-			    err);
-		cfg_free(&next);
-		return -1;
-	}
-	prev = cfg;
-	cfg = next;
-	log_set_level(cfg.log_level);
-	err[0] = '\0';
-	if (dev_secret() == -1 || jwt_init(err, sizeof(err)) == -1 ||
-	    datakey_load(err, sizeof(err)) == -1) {
-		if (err[0])
-			fprintf(stderr, "fcgi-auth: %s\n", err);
-		log_err("configuration: %s", err);
-		cfg_free(&cfg);
-		cfg = prev;
-		if (!first) {
-			(void)jwt_init(err, sizeof(err));
-			(void)datakey_load(err, sizeof(err));
-		}
-		return -1;
-	}
-	pw_free_common();
-	if (pw_load_common(cfg.common_passwords) == -1) {
-		fprintf(stderr, "fcgi-auth: AUTH_COMMON_PASSWORDS_FILE: "
-		    "cannot read %s\n", cfg.common_passwords);
-		if (first)
-			return -1;
-	}
-	if (!first)
-		cfg_free(&prev);
-	return 0;
-}
-
 static void
 reload(void)
 {
@@ -260,7 +201,7 @@ reload(void)
 	int i;
 
 	log_info("master: SIGHUP, reloading configuration");
-	if (load_all(cfg_file, 0) == -1)
+	if (hooks->reload() == -1)
 		return;
 	/* Replace workers one at a time so capacity never drops to zero. */
 	for (i = 0; i < nslots; i++) {
@@ -350,16 +291,55 @@ open_hash_socket(void)
 	return 0;
 }
 
+/*
+ * Collect the workers that exited; each slot is refilled after a
+ * back-off that doubles with every quick death in a row (up to 6.4 s).
+ */
+static void
+reap(void)
+{
+	double t, backoff;
+	pid_t pid;
+	int i, st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < nslots; i++)
+			if (slots[i].pid == pid)
+				break;
+		if (i == nslots)
+			continue;	/* a replaced worker */
+		t = now_mono();
+		if (WIFSIGNALED(st))
+			log_warn("master: worker %d killed by signal %d",
+			    (int)pid, WTERMSIG(st));
+		else if (WEXITSTATUS(st) != 0)
+			log_warn("master: worker %d exited with %d",
+			    (int)pid, WEXITSTATUS(st));
+		/* A clean exit is a recycle (AUTH_MAX_REQUESTS), not a crash. */
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			slots[i].fails = 0;
+		else
+			slots[i].fails = t - slots[i].started < 1.0 ?
+			    slots[i].fails + 1 : 0;
+		backoff = slots[i].fails == 0 ? 0 :
+		    0.1 * (double)(1 << (slots[i].fails > 6 ? 6 :
+		    slots[i].fails));
+		slots[i].pid = 0;
+		slots[i].respawn_at = t + backoff;
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			metrics_inc(MET_WORKER_RESTART);
+	}
+}
+
 static int
-master(void)
+supervise(void)
 {
 	struct timespec tick = { 0, 100 * 1000 * 1000 };
 	sigset_t set;
 	siginfo_t si;
-	double t, backoff;
+	double t;
 	long n;
-	pid_t pid;
-	int i, sig, st;
+	int i, sig;
 
 	n = cfg.workers > 0 ? cfg.workers : 2 * sysconf(_SC_NPROCESSORS_ONLN);
 	nslots = (int)(n < 1 ? 1 : n > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : n);
@@ -381,7 +361,7 @@ master(void)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	set_title("fcgi-auth: master");
+	set_title(title("master"));
 	for (i = 0; i < nslots; i++)
 		if (spawn(i) == -1)
 			return 1;
@@ -399,33 +379,7 @@ master(void)
 		}
 		if (sig == SIGHUP)
 			reload();
-		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-			for (i = 0; i < nslots; i++)
-				if (slots[i].pid == pid)
-					break;
-			if (i == nslots)
-				continue;	/* a replaced worker */
-			t = now_mono();
-			if (WIFSIGNALED(st))
-				log_warn("master: worker %d killed by signal "
-				    "%d", (int)pid, WTERMSIG(st));
-			else if (WEXITSTATUS(st) != 0)
-				log_warn("master: worker %d exited with %d",
-				    (int)pid, WEXITSTATUS(st));
-			/* A clean exit is a recycle (AUTH_MAX_REQUESTS), not a crash. */
-			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-				slots[i].fails = 0;
-			else
-				slots[i].fails = t - slots[i].started < 1.0 ?
-				    slots[i].fails + 1 : 0;
-			backoff = slots[i].fails == 0 ? 0 :
-			    0.1 * (double)(1 << (slots[i].fails > 6 ? 6 :
-			    slots[i].fails));
-			slots[i].pid = 0;
-			slots[i].respawn_at = t + backoff;
-			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-				metrics_inc(MET_WORKER_RESTART);
-		}
+		reap();
 		t = now_mono();
 		for (i = 0; i < nslots; i++)
 			if (slots[i].pid == 0 && slots[i].respawn_at <= t)
@@ -433,90 +387,15 @@ master(void)
 	}
 }
 
-static int
-cmd_set_role(const char *name, const char *role)
-{
-	const char *p[2] = { name, role };
-	PGresult *res;
-	int ok;
-
-	if (strcmp(role, "user") != 0 && strcmp(role, "admin") != 0) {
-		fprintf(stderr, "fcgi-auth: role must be user or admin\n");
-		return 2;
-	}
-	if ((res = db_exec(Q_USER_SET_ROLE, 2, p)) == NULL) {
-		fprintf(stderr, "fcgi-auth: database unavailable\n");
-		return 1;
-	}
-	ok = PQntuples(res) == 1;
-	PQclear(res);
-	if (!ok) {
-		fprintf(stderr, "fcgi-auth: no such user: %s\n", name);
-		return 1;
-	}
-	printf("%s is now %s\n", name, role);
-	return 0;
-}
-
+/*
+ * The FastCGI socket: -s PATH|HOST:PORT (made 0660: only the service
+ * user and nginx's group may connect), or fd 0 inherited from
+ * spawn-fcgi. 0, or -1 with the reason on stderr.
+ */
 int
-main(int argc, char **argv)
+master_listen(const char *sock)
 {
-	char *sock = NULL, err[512];
-	struct stat st;
-	int i, check = 0, rc;
-
-	init_title(argc, argv);
-	for (i = 1; i < argc; i++) {
-		/* Copies: set_title() later overwrites the argv area. */
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			cfg_file = strdup(argv[++i]);
-		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
-			sock = strdup(argv[++i]);
-		else if (strcmp(argv[i], "--check-config") == 0)
-			check = 1;
-		else if (argv[i][0] == '-')
-			usage();
-		else
-			break;
-	}
-	if (check || i < argc) {
-		if (cfg_load(&cfg, cfg_file, err, sizeof(err)) == -1) {
-			fprintf(stderr, "fcgi-auth: %s\n", err);
-			return 1;
-		}
-		log_set_level(cfg.log_level);
-		if (check) {
-			cfg_print(&cfg, stdout);
-			if (!cfg.dev && (jwt_init(err, sizeof(err)) == -1 ||
-			    datakey_load(err, sizeof(err)) == -1)) {
-				fprintf(stderr, "fcgi-auth: %s\n", err);
-				return 1;
-			}
-			datakey_free();
-			return 0;
-		}
-		if (strcmp(argv[i], "migrate") == 0 && argc - i <= 2)
-			rc = migrate_run(i + 1 < argc ? argv[i + 1] : cfg.sql_dir);
-		else if (strcmp(argv[i], "user") == 0 && argc - i == 4 &&
-		    strcmp(argv[i + 1], "set-role") == 0)
-			rc = cmd_set_role(argv[i + 2], argv[i + 3]);
-		else
-			usage();
-		db_close();
-		cfg_free(&cfg);
-		return rc;
-	}
-
-	ensure_std_fds();
-	if (geteuid() == 0) {
-		fprintf(stderr, "fcgi-auth: refusing to run as root "
-		    "(use spawn-fcgi -u USER or a service user)\n");
-		return 1;
-	}
-	if (load_all(cfg_file, 1) == -1)
-		return 1;
 	if (sock != NULL) {
-		/* 0660: only the service user and nginx's group may connect. */
 		mode_t old = umask(0117);
 
 		listen_fd = FCGX_OpenSocket(sock, 1024);
@@ -524,17 +403,30 @@ main(int argc, char **argv)
 		if (listen_fd < 0) {
 			fprintf(stderr, "fcgi-auth: cannot listen on %s\n",
 			    sock);
-			return 1;
+			return -1;
 		}
 	} else if (is_socket(0)) {
-		listen_fd = 0;		/* inherited from spawn-fcgi */
+		listen_fd = 0;
 	} else {
 		fprintf(stderr, "fcgi-auth: fd 0 is not a socket: run under "
 		    "spawn-fcgi or pass -s PATH|HOST:PORT\n");
-		return 1;
+		return -1;
 	}
-	if (metrics_init() == -1 || dispatch_metrics_labels() == -1 ||
-	    rl_init() == -1) {
+	return 0;
+}
+
+/*
+ * Map the shared areas, open the hash pool's socket, prefork and
+ * supervise the workers until SIGTERM. The exit status.
+ */
+int
+master_run(const struct master_hooks *h)
+{
+	struct stat st;
+	int rc;
+
+	hooks = h;
+	if (metrics_init() == -1 || rl_init() == -1) {
 		fprintf(stderr, "fcgi-auth: cannot map the shared areas\n");
 		return 1;
 	}
@@ -544,16 +436,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "fcgi-auth: FCGX_Init failed\n");
 		return 1;
 	}
-	rc = master();
+	rc = supervise();
 	/* Not a socket a newer master has made at the same path since. */
 	if (hash_fd != -1 && is_path(hash_path) && stat(hash_path, &st) == 0 &&
 	    st.st_ino == hash_st.st_ino && st.st_dev == hash_st.st_dev)
 		unlink(hash_path);
-	free(sock);
-	free(cfg_file);
-	jwt_free();
-	datakey_free();
-	pw_free_common();
-	cfg_free(&cfg);
 	return rc;
 }

@@ -1,0 +1,190 @@
+/*
+ * Who is asking: a Bearer access token (verified, and its session checked
+ * against the mirror), or the session cookies (sid + the session's current
+ * refresh token). The identity lives in a struct auth the request owns.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "authn.h"
+#include "db.h"
+#include "dispatch.h"
+#include "errors.h"
+#include "jwt.h"
+#include "session.h"
+#include "validate.h"
+
+static struct db_stmt q_rt_lookup = DB_STMT("rt_lookup",
+    "SELECT session_id, rotated_at IS NOT NULL AS rotated "
+    "FROM refresh_tokens WHERE token_hash = $1");
+
+static void
+auth_release(void *p)
+{
+	struct auth *a = p;
+
+	json_object_put(a->claims);
+	free(a);
+}
+
+/* The request's struct auth, made on first use. */
+static struct auth *
+auth_new(struct req *r)
+{
+	if (r->app == NULL && (r->app = calloc(1, sizeof(struct auth))) != NULL)
+		r->app_free = auth_release;
+	return r->app;
+}
+
+static const char *
+claim(struct json_object *claims, const char *name)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(claims, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static void
+fill_auth(struct req *r, struct auth *a, struct json_object *claims)
+{
+	snprintf(a->uid, sizeof(a->uid), "%s", claim(claims, "sub"));
+	snprintf(a->sid, sizeof(a->sid), "%s", claim(claims, "sid"));
+	snprintf(a->jti, sizeof(a->jti), "%s", claim(claims, "jti"));
+	snprintf(a->email, sizeof(a->email), "%s", claim(claims, "email"));
+	a->iat = json_object_get_int64(json_object_object_get(claims, "iat"));
+	a->exp = json_object_get_int64(json_object_object_get(claims, "exp"));
+	json_object_put(a->claims);
+	a->claims = claims;
+	req_set_who(r, a->uid);
+}
+
+/*
+ * Verify a token (from a header or a body) and its session. Returns 0 and
+ * fills auth_of(r), or -1 with *err set (ERR_INVALID_TOKEN or 503).
+ */
+int
+auth_token(struct req *r, const char *tok, size_t len, api_err *err)
+{
+	struct json_object *claims;
+	struct auth *a;
+
+	if (jwt_verify(tok, len, (long long)time(NULL), &claims) == -1) {
+		*err = ERR_INVALID_TOKEN;
+		return -1;
+	}
+	switch (session_check(claim(claims, "sid"), claim(claims, "sub"))) {
+	case SESS_ACTIVE:
+		if ((a = auth_new(r)) == NULL) {
+			*err = ERR_INTERNAL;
+			break;
+		}
+		fill_auth(r, a, claims);
+		return 0;
+	case SESS_INACTIVE:
+		*err = ERR_INVALID_TOKEN;
+		break;
+	case SESS_UNAVAILABLE:
+		*err = ERR_SERVICE_UNAVAILABLE;
+		break;
+	}
+	json_object_put(claims);
+	return -1;
+}
+
+int
+auth_bearer(struct req *r)
+{
+	api_err err;
+	const char *tok;
+	size_t len;
+
+	if (r->authorization == NULL) {
+		resp_error(r, ERR_INVALID_TOKEN, "Missing bearer token");
+		return -1;
+	}
+	if (req_bearer(r->authorization, &tok, &len) == -1) {
+		resp_error(r, ERR_INVALID_TOKEN, "Malformed Authorization "
+		    "header");
+		return -1;
+	}
+	if (auth_token(r, tok, len, &err) == -1) {
+		resp_error(r, err, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is rt the current refresh token of session sid? 1, 0, or -1. */
+static int
+current_refresh(const char *sid, const char *rt)
+{
+	char hash[65];
+	const char *p[1] = { hash };
+	PGresult *res;
+	int ok;
+
+	crypto_sha256_hex(rt, strlen(rt), hash);
+	if ((res = db_exec(&q_rt_lookup, 1, p)) == NULL)
+		return -1;
+	ok = PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "rotated")), "f") == 0 &&
+	    crypto_ct_equal(PQgetvalue(res, 0, PQfnumber(res, "session_id")),
+	    sid, UUID_LEN);
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Session cookies: both sid and refresh must be present, the refresh
+ * token must be the session's current one, and the session active.
+ */
+static int
+auth_cookies(struct req *r)
+{
+	char sid[UUID_LEN + 2], rt[TOKEN_B64_LEN + 2];
+	struct auth *a;
+	int ok;
+
+	ok = req_cookie(r->cookie, "sid", sid, sizeof(sid)) == 1 &&
+	    req_cookie(r->cookie, "refresh", rt, sizeof(rt)) == 1 &&
+	    valid_uuid(sid) && strlen(rt) == TOKEN_B64_LEN;
+	if (ok)
+		ok = current_refresh(sid, rt);
+	crypto_wipe(rt, sizeof(rt));
+	if (ok == 1) {
+		if ((a = auth_new(r)) == NULL) {
+			resp_error(r, ERR_INTERNAL, NULL);
+			return -1;
+		}
+		ok = session_active(sid, a->uid, a->email, sizeof(a->email));
+		snprintf(a->sid, sizeof(a->sid), "%.36s", sid);
+	}
+	if (ok == -1) {
+		resp_db_error(r);
+		return -1;
+	}
+	if (ok == 0) {
+		resp_error(r, ERR_INVALID_TOKEN, "Missing or invalid session "
+		    "cookies");
+		return -1;
+	}
+	a->via_cookie = r->ambient = 1;
+	req_set_who(r, a->uid);
+	return 0;
+}
+
+/* Dispatch's hook for R_AUTH rows: cookies where the row allows them. */
+int
+authenticate(struct req *r, unsigned flags)
+{
+	if (r->authorization == NULL && (flags & R_COOKIE) && r->cookie != NULL)
+		return auth_cookies(r);
+	return auth_bearer(r);
+}

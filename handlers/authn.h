@@ -1,0 +1,36 @@
+/*
+ * Who is asking (authn.c): a Bearer access token or the session cookies,
+ * verified, with the session checked against its mirror. Dispatch calls
+ * authenticate() for R_AUTH rows; handlers read the result with auth_of().
+ */
+#ifndef FA_AUTHN_H
+#define FA_AUTHN_H
+
+#include <stddef.h>
+
+#include "crypto.h"
+#include "request.h"
+#include "response.h"
+
+struct auth {
+	char	 uid[UUID_LEN + 1];	/* user id from a verified token/cookie */
+	char	 sid[UUID_LEN + 1];	/* session id */
+	char	 jti[UUID_LEN + 1];	/* token id ("" for cookies) */
+	char	 email[256];		/* email claim */
+	long long iat, exp;		/* token times */
+	struct json_object *claims;	/* all verified claims, owned */
+	int	 via_cookie;		/* authenticated by session cookies */
+};
+
+/* The identity of an R_AUTH request (never NULL there), else NULL. */
+static inline struct auth *
+auth_of(struct req *r)
+{
+	return r->app;
+}
+
+int	 authenticate(struct req *, unsigned route_flags);
+int	 auth_token(struct req *, const char *tok, size_t len, api_err *);
+int	 auth_bearer(struct req *);
+
+#endif
