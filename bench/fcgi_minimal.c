@@ -8,7 +8,8 @@
 int
 main(void)
 {
-	static const char resp[] = "Status: 200 OK\r\n"
+	static const char resp[] =
+	    "Status: 200 OK\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
 	FCGX_Request r;
 

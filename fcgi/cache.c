@@ -29,23 +29,23 @@
 #include "log.h"
 #include "metrics.h"
 
-#define SENTINELS_MAX	8
+#define SENTINELS_MAX 8
 
 struct redis_target {
-	int	 kind;			/* 0 redis://, 1 unix:, 2 sentinel */
-	char	 host[SENTINELS_MAX][256];
-	int	 port[SENTINELS_MAX];
-	int	 nhosts;
-	char	 path[256];
-	char	 name[128];		/* the Sentinel master name */
-	char	 pass[256];
-	long	 db;
+	int kind; /* 0 redis://, 1 unix:, 2 sentinel */
+	char host[SENTINELS_MAX][256];
+	int port[SENTINELS_MAX];
+	int nhosts;
+	char path[256];
+	char name[128]; /* the Sentinel master name */
+	char pass[256];
+	long db;
 };
 
 static redisContext *rc;
 static char epoch[16] = "0";
-static double retry_at;			/* no connect before (monotonic) */
-static int next_sentinel;		/* the one to ask first */
+static double retry_at;   /* no connect before (monotonic) */
+static int next_sentinel; /* the one to ask first */
 
 void
 cache_close(void)
@@ -66,7 +66,7 @@ parse_host(const char *s, size_t len, int def_port, struct redis_target *t)
 
 	if (len == 0 || i == SENTINELS_MAX)
 		return -1;
-	if (*s == '[') {		/* [::1]:26379 */
+	if (*s == '[') { /* [::1]:26379 */
 		if ((p = memchr(s, ']', len)) == NULL)
 			return -1;
 		if (p + 1 < e && p[1] == ':')
@@ -115,7 +115,7 @@ parse_url(const char *u, struct redis_target *t, char *err, size_t errlen)
 	} else {
 		goto bad;
 	}
-	if ((at = strrchr(p, '@')) != NULL) {	/* the password may hold '@' */
+	if ((at = strrchr(p, '@')) != NULL) { /* the password may hold '@' */
 		if (*p != ':' || (size_t)(at - p - 1) >= sizeof(t->pass))
 			goto bad;
 		memcpy(t->pass, p + 1, (size_t)(at - p - 1));
@@ -136,19 +136,21 @@ parse_url(const char *u, struct redis_target *t, char *err, size_t errlen)
 	}
 	if (t->nhosts == 0 || (t->kind == 0 && t->nhosts != 1))
 		goto bad;
-	if (t->kind == 2) {		/* /name[/db] */
+	if (t->kind == 2) { /* /name[/db] */
 		if (slash == NULL)
 			goto bad;
 		name = slash + 1;
 		slash = strchr(name, '/');
-		if (slash == name || (size_t)(slash ? slash - name :
-		    (long)strlen(name)) >= sizeof(t->name))
+		if (slash == name ||
+		    (size_t)(slash ? slash - name : (long)strlen(name)) >=
+		        sizeof(t->name))
 			goto bad;
-		snprintf(t->name, sizeof(t->name), "%.*s", (int)(slash ?
-		    (size_t)(slash - name) : strlen(name)), name);
-		if (t->name[0] == '\0' || strspn(t->name,
-		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-_.") != strlen(t->name))
+		snprintf(t->name, sizeof(t->name), "%.*s",
+		    (int)(slash ? (size_t)(slash - name) : strlen(name)), name);
+		if (t->name[0] == '\0' ||
+		    strspn(t->name,
+		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		        "0123456789-_.") != strlen(t->name))
 			goto bad;
 	}
 	if (slash != NULL && slash[1] != '\0') {
@@ -159,7 +161,8 @@ parse_url(const char *u, struct redis_target *t, char *err, size_t errlen)
 	return 0;
 bad:
 	crypto_wipe(t->pass, sizeof(t->pass));
-	snprintf(err, errlen, "AUTH_REDIS_URL: must be "
+	snprintf(err, errlen,
+	    "AUTH_REDIS_URL: must be "
 	    "redis://[:password@]host[:port][/db], unix:/path or "
 	    "redis-sentinel://[:password@]host[:port][,host[:port]...]/"
 	    "master[/db]");
@@ -178,8 +181,7 @@ cache_check_url(const char *url, char *err, size_t errlen)
 
 /* Ask the Sentinels, in turn, where the master is. */
 static int
-sentinel_master(struct redis_target *t, char *host, size_t hostlen,
-    int *port)
+sentinel_master(struct redis_target *t, char *host, size_t hostlen, int *port)
 {
 	struct timeval tv = { 0, 500000 };
 	redisContext *s;
@@ -209,7 +211,8 @@ sentinel_master(struct redis_target *t, char *host, size_t hostlen,
 			ok = *port > 0 && *port < 65536;
 		}
 		if (!ok)
-			log_warn("redis: sentinel %s:%d does not know master %s",
+			log_warn("redis: sentinel %s:%d does not know master "
+			         "%s",
 			    t->host[i], t->port[i], t->name);
 		freeReplyObject(rep);
 		redisFree(s);
@@ -246,7 +249,7 @@ read_epoch(void)
 	    strspn(id + 14, "0123456789abcdef") >= 12)
 		snprintf(epoch, sizeof(epoch), "%.12s", id + 14);
 	else
-		snprintf(epoch, sizeof(epoch), "0");	/* INFO not allowed */
+		snprintf(epoch, sizeof(epoch), "0"); /* INFO not allowed */
 	freeReplyObject(rep);
 }
 
@@ -256,6 +259,7 @@ cache_connect(void)
 	struct timeval tv = { 1, 0 };
 	struct redis_target t;
 	char err[256], host[256] = "";
+	const char *why;
 	int port = 0;
 	redisReply *rep;
 
@@ -276,17 +280,20 @@ cache_connect(void)
 	}
 	if (rc == NULL || rc->err) {
 		metrics_inc(MET_REDIS_CONNECT_FAIL);
-		log_warn("redis: connect failed: %s", rc ? rc->errstr :
-		    t.kind == 2 ? "no sentinel named a master" :
-		    "out of memory");
+		why = "out of memory";
+		if (rc != NULL)
+			why = rc->errstr;
+		else if (t.kind == 2)
+			why = "no sentinel named a master";
+		log_warn("redis: connect failed: %s", why);
 		goto fail;
 	}
 	redisSetTimeout(rc, tv);
-	if (t.pass[0] && setup_cmd("AUTH", redisCommand(rc, "AUTH %s",
-	    t.pass)) == -1)
+	if (t.pass[0] &&
+	    setup_cmd("AUTH", redisCommand(rc, "AUTH %s", t.pass)) == -1)
 		goto fail;
-	if (t.db != 0 && setup_cmd("SELECT", redisCommand(rc, "SELECT %ld",
-	    t.db)) == -1)
+	if (t.db != 0 &&
+	    setup_cmd("SELECT", redisCommand(rc, "SELECT %ld", t.db)) == -1)
 		goto fail;
 	if (t.kind == 2) {
 		rep = redisCommand(rc, "ROLE");
@@ -353,7 +360,7 @@ cache_cmd_at(const char *at, const char *fmt, ...)
 			log_warn("redis: %s", rc->errstr);
 		}
 		cache_close();
-		retry_at = 0;		/* one immediate reconnect */
+		retry_at = 0; /* one immediate reconnect */
 	}
 	return NULL;
 }

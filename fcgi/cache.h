@@ -5,12 +5,12 @@
 #include <stddef.h>
 
 struct redisReply;
-int	 cache_ok(void);
+int cache_ok(void);
 struct redisReply *cache_cmd_at(const char *epoch, const char *fmt, ...);
-#define cache_cmd(...)	cache_cmd_at(NULL, __VA_ARGS__)
+#define cache_cmd(...) cache_cmd_at(NULL, __VA_ARGS__)
 const char *cache_epoch(void);
-int	 cache_ready(void);
-int	 cache_check_url(const char *url, char *err, size_t errlen);
-void	 cache_close(void);
+int cache_ready(void);
+int cache_check_url(const char *url, char *err, size_t errlen);
+void cache_close(void);
 
 #endif

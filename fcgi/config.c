@@ -21,12 +21,12 @@ struct config cfg;
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
 
 struct cfg_key {
-	const char	*name;		/* file key and environment variable */
-	enum cfg_type	 type;		/* value type */
-	size_t		 off;		/* offset in struct config */
-	long		 min, max;	/* bounds for CFG_INT */
-	const char	*def;		/* default, as text */
-	int		 secret;	/* mask in --check-config */
+	const char *name;   /* file key and environment variable */
+	enum cfg_type type; /* value type */
+	size_t off;         /* offset in struct config */
+	long min, max;      /* bounds for CFG_INT */
+	const char *def;    /* default, as text */
+	int secret;         /* mask in --check-config */
 };
 
 #define O(f) offsetof(struct config, f)
@@ -40,21 +40,21 @@ static const struct cfg_key keys[] = {
 	{ "AUTH_JWT_KEYS_DIR", CFG_STR, O(jwt_keys_dir), 0, 0, "", 0 },
 	{ "AUTH_ISSUER", CFG_STR, O(issuer), 0, 0, "fcgi-auth", 0 },
 	{ "AUTH_ACCESS_TTL", CFG_INT, O(access_ttl), 30, 86400, "900", 0 },
-	{ "AUTH_REFRESH_TTL", CFG_INT, O(refresh_ttl), 60, 31536000,
-	    "1209600", 0 },
+	{ "AUTH_REFRESH_TTL", CFG_INT, O(refresh_ttl), 60, 31536000, "1209600",
+	    0 },
 	{ "AUTH_SESSION_MAX_TTL", CFG_INT, O(session_max_ttl), 60, 63072000,
 	    "2592000", 0 },
 	{ "RESET_PASSWORD_URL", CFG_STR, O(reset_password_url), 0, 0,
 	    "http://127.0.0.1:8080/api/v1/password-reset-confirm", 0 },
 	{ "EMAIL_VERIFY_URL", CFG_STR, O(email_verify_url), 0, 0,
 	    "http://127.0.0.1:8080/api/v1/verify", 0 },
-	{ "AUTH_SMTP_URL", CFG_STR, O(smtp_url), 0, 0,
-	    "smtp://127.0.0.1:25", 1 },
+	{ "AUTH_SMTP_URL", CFG_STR, O(smtp_url), 0, 0, "smtp://127.0.0.1:25",
+	    1 },
 	{ "AUTH_MAIL_FROM", CFG_STR, O(mail_from), 0, 0,
 	    "fcgi-auth <no-reply@localhost>", 0 },
 	{ "AUTH_REQUIRE_CAPTCHA", CFG_BOOL, O(require_captcha), 0, 1, "0", 0 },
-	{ "AUTH_REQUIRE_VERIFIED_EMAIL", CFG_BOOL, O(require_verified_email),
-	    0, 1, "0", 0 },
+	{ "AUTH_REQUIRE_VERIFIED_EMAIL", CFG_BOOL, O(require_verified_email), 0,
+	    1, "0", 0 },
 	{ "AUTH_WORKERS", CFG_INT, O(workers), 0, 256, "0", 0 },
 	{ "AUTH_LOG_LEVEL", CFG_STR, O(log_level), 0, 0, "info", 0 },
 	{ "AUTH_DEV", CFG_BOOL, O(dev), 0, 1, "0", 0 },
@@ -65,14 +65,14 @@ static const struct cfg_key keys[] = {
 	{ "AUTH_COMMON_PASSWORDS_FILE", CFG_STR, O(common_passwords), 0, 0,
 	    PKGDATADIR "/common-passwords.txt", 0 },
 	{ "AUTH_DRAIN_TIMEOUT", CFG_INT, O(drain_timeout), 1, 600, "10", 0 },
-	{ "AUTH_MAX_REQUESTS", CFG_INT, O(max_requests), 0, 1000000000,
-	    "0", 0 },
-	{ "AUTH_SMTP_PASSWORD_FILE", CFG_STR, O(smtp_password_file), 0, 0,
-	    "", 0 },
+	{ "AUTH_MAX_REQUESTS", CFG_INT, O(max_requests), 0, 1000000000, "0",
+	    0 },
+	{ "AUTH_SMTP_PASSWORD_FILE", CFG_STR, O(smtp_password_file), 0, 0, "",
+	    0 },
 	{ "AUTH_MAIL_RETRY_BASE", CFG_INT, O(mail_retry_base), 1, 3600, "5",
 	    0 },
-	{ "AUTH_MAIL_MAX_ATTEMPTS", CFG_INT, O(mail_max_attempts), 1, 100,
-	    "8", 0 },
+	{ "AUTH_MAIL_MAX_ATTEMPTS", CFG_INT, O(mail_max_attempts), 1, 100, "8",
+	    0 },
 	{ "AUTH_RESET_TTL", CFG_INT, O(reset_ttl), 60, 86400, "1800", 0 },
 	{ "AUTH_VERIFY_TTL", CFG_INT, O(verify_ttl), 60, 604800, "86400", 0 },
 	{ "AUTH_RL_WINDOW", CFG_INT, O(rl_window), 1, 86400, "900", 0 },
@@ -110,8 +110,8 @@ key_find(const char *name, size_t len)
 }
 
 static int
-set_value(struct config *c, const struct cfg_key *k, const char *v,
-    char *err, size_t errlen)
+set_value(struct config *c, const struct cfg_key *k, const char *v, char *err,
+    size_t errlen)
 {
 	char *end, **sp;
 	long n;
@@ -137,8 +137,8 @@ set_value(struct config *c, const struct cfg_key *k, const char *v,
 		    !strcasecmp(v, "no") || !strcasecmp(v, "off") || *v == '\0')
 			n = 0;
 		else {
-			snprintf(err, errlen, "%s: expected a boolean, got "
-			    "'%.64s'", k->name, v);
+			snprintf(err, errlen,
+			    "%s: expected a boolean, got '%.64s'", k->name, v);
 			return -1;
 		}
 		*(long *)((char *)c + k->off) = n;
@@ -148,8 +148,9 @@ set_value(struct config *c, const struct cfg_key *k, const char *v,
 		n = strtol(v, &end, 10);
 		if (errno || end == v || *end != '\0' || n < k->min ||
 		    n > k->max) {
-			snprintf(err, errlen, "%s: expected an integer in "
-			    "%ld..%ld, got '%.64s'", k->name, k->min, k->max, v);
+			snprintf(err, errlen,
+			    "%s: expected an integer in %ld..%ld, got '%.64s'",
+			    k->name, k->min, k->max, v);
 			return -1;
 		}
 		*(long *)((char *)c + k->off) = n;
@@ -216,7 +217,7 @@ smtp_loopback(const char *url)
 		return 0;
 	h += 3;
 	n = strcspn(h, "/?#");
-	if ((at = memchr(h, '@', n)) != NULL) {	/* user[:pass]@host */
+	if ((at = memchr(h, '@', n)) != NULL) { /* user[:pass]@host */
 		while ((at = memchr(h, '@', n)) != NULL) {
 			n -= (size_t)(at + 1 - h);
 			h = at + 1;
@@ -229,7 +230,7 @@ smtp_loopback(const char *url)
 		return 1;
 	if (n < 7 || strncmp(h, "127.", 4) != 0)
 		return 0;
-	for (i = 0; i < n; i++)		/* a dotted quad, not 127.x.example */
+	for (i = 0; i < n; i++) /* a dotted quad, not 127.x.example */
 		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
 			return 0;
 	return 1;
@@ -244,15 +245,15 @@ check(struct config *c, char *err, size_t errlen)
 	}
 	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warn") &&
 	    strcmp(c->log_level, "info") && strcmp(c->log_level, "debug")) {
-		snprintf(err, errlen, "AUTH_LOG_LEVEL: must be error, warn, "
-		    "info or debug");
+		snprintf(err, errlen,
+		    "AUTH_LOG_LEVEL: must be error, warn, info or debug");
 		return -1;
 	}
 	if (cache_check_url(c->redis_url, err, errlen) == -1)
 		return -1;
 	if (c->session_max_ttl < c->refresh_ttl) {
-		snprintf(err, errlen, "AUTH_SESSION_MAX_TTL: must be at least "
-		    "AUTH_REFRESH_TTL");
+		snprintf(err, errlen,
+		    "AUTH_SESSION_MAX_TTL: must be at least AUTH_REFRESH_TTL");
 		return -1;
 	}
 	if (*c->issuer == '\0') {
@@ -262,17 +263,18 @@ check(struct config *c, char *err, size_t errlen)
 	if (*c->smtp_tls == '\0') {
 		/* Unset: TLS is required, except towards this very host. */
 		free(c->smtp_tls);
-		c->smtp_tls = strdup(smtp_loopback(c->smtp_url) ?
-		    "opportunistic" : "required");
+		c->smtp_tls = strdup(
+		    smtp_loopback(c->smtp_url) ? "opportunistic" : "required");
 		if (c->smtp_tls == NULL) {
 			snprintf(err, errlen, "AUTH_SMTP_TLS: out of memory");
 			return -1;
 		}
 	}
-	if (strcmp(c->smtp_tls, "required") && strcmp(c->smtp_tls,
-	    "opportunistic") && strcmp(c->smtp_tls, "none")) {
-		snprintf(err, errlen, "AUTH_SMTP_TLS: must be required, "
-		    "opportunistic or none");
+	if (strcmp(c->smtp_tls, "required") &&
+	    strcmp(c->smtp_tls, "opportunistic") &&
+	    strcmp(c->smtp_tls, "none")) {
+		snprintf(err, errlen,
+		    "AUTH_SMTP_TLS: must be required, opportunistic or none");
 		return -1;
 	}
 	return 0;
@@ -340,8 +342,9 @@ cfg_print(const struct config *c, FILE *out)
 			continue;
 		}
 		s = *(char *const *)((const char *)c + keys[i].off);
-		if (keys[i].secret && (strstr(s, "password") ||
-		    strchr(s, '@') || strstr(s, "://:")))
+		if (keys[i].secret &&
+		    (strstr(s, "password") || strchr(s, '@') ||
+		        strstr(s, "://:")))
 			fprintf(out, "%s = ********\n", keys[i].name);
 		else
 			fprintf(out, "%s = %s\n", keys[i].name, s);

@@ -58,15 +58,16 @@ crypto_sha256_hex(const void *buf, size_t len, char out[65])
 }
 
 int
-crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
-    size_t len, unsigned char out[32])
+crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
+    unsigned char out[32])
 {
 	unsigned int n = 32;
 
 	if (keylen > INT32_MAX)
 		return -1;
-	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) ==
-	    NULL ? -1 : 0;
+	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) == NULL ?
+	    -1 :
+	    0;
 }
 
 int
@@ -98,7 +99,8 @@ b64url_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
 		return 0;
 	}
 	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[o++] = b64[v >> 18 & 63];
 		out[o++] = b64[v >> 12 & 63];
 		out[o++] = b64[v >> 6 & 63];
@@ -206,10 +208,11 @@ secret_file_read(const char *name, const char *path, unsigned char *buf,
 		return -1;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s: %s", name, path, strerror(errno));
+		snprintf(err, errlen, "%s: %s: %s", name, path,
+		    strerror(errno));
 		return -1;
 	}
-	n = read(fd, buf, cap + 1);	/* one more: too long is refused */
+	n = read(fd, buf, cap + 1); /* one more: too long is refused */
 	close(fd);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
@@ -229,8 +232,8 @@ secret_file_read(const char *name, const char *path, unsigned char *buf,
  * -1 with err set.
  */
 int
-secret_file_create(const char *name, const char *path, size_t nbytes,
-    char *err, size_t errlen)
+secret_file_create(const char *name, const char *path, size_t nbytes, char *err,
+    size_t errlen)
 {
 	unsigned char raw[64];
 	char text[96];
@@ -239,13 +242,14 @@ secret_file_create(const char *name, const char *path, size_t nbytes,
 
 	if (nbytes > sizeof(raw))
 		return -1;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
 		if (errno == EEXIST) {
-			usleep(100000);		/* let the winner write it */
+			usleep(100000); /* let the winner write it */
 			return 0;
 		}
-		snprintf(err, errlen, "%s: %s: %s", name, path, strerror(errno));
+		snprintf(err, errlen, "%s: %s: %s", name, path,
+		    strerror(errno));
 		return -1;
 	}
 	if (crypto_random(raw, nbytes) == -1) {

@@ -22,8 +22,8 @@
 #include "datakey.h"
 #include "log.h"
 
-#define KEY_MIN		32	/* bytes of key text at least */
-#define KEY_MAX		512
+#define KEY_MIN 32 /* bytes of key text at least */
+#define KEY_MAX 512
 
 static unsigned char key[KEY_MAX + 1];
 static size_t keylen;
@@ -47,19 +47,21 @@ datakey_load(char *err, size_t errlen)
 	keylen = 0;
 	if (*path == '\0') {
 		if (!cfg.dev) {
-			snprintf(err, errlen, "AUTH_DATA_KEY_FILE is required "
+			snprintf(err, errlen,
+			    "AUTH_DATA_KEY_FILE is required "
 			    "(a file of at least %d bytes of random text, "
-			    "e.g. openssl rand -base64 32)", KEY_MIN);
+			    "e.g. openssl rand -base64 32)",
+			    KEY_MIN);
 			return -1;
 		}
 		path = "var/data-key";
 	}
 	if (cfg.dev && access(path, F_OK) == -1 && errno == ENOENT &&
-	    secret_file_create("AUTH_DATA_KEY_FILE", path, 32, err,
-	    errlen) == -1)
+	    secret_file_create("AUTH_DATA_KEY_FILE", path, 32, err, errlen) ==
+	        -1)
 		return -1;
-	if ((n = secret_file_read("AUTH_DATA_KEY_FILE", path, key,
-	    KEY_MAX, KEY_MIN, err, errlen)) == -1)
+	if ((n = secret_file_read("AUTH_DATA_KEY_FILE", path, key, KEY_MAX,
+	         KEY_MIN, err, errlen)) == -1)
 		return -1;
 	keylen = (size_t)n;
 	return 0;
@@ -81,9 +83,9 @@ datakey_sub(const char *label, unsigned char out[32])
 	return crypto_hmac_sha256(key, keylen, label, strlen(label), out);
 }
 
-#define SEAL_PREFIX	"fa1."
-#define NONCE		12
-#define TAG		16
+#define SEAL_PREFIX "fa1."
+#define NONCE       12
+#define TAG         16
 
 static void
 kid_of(const unsigned char sub[32], char kid[9])
@@ -105,17 +107,17 @@ gcm(int enc, const unsigned char k[32], const unsigned char *iv,
 
 	if (len > INT32_MAX / 2 || (c = EVP_CIPHER_CTX_new()) == NULL)
 		return -1;
-	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) !=
+	        1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) != 1 ||
 	    EVP_CipherInit_ex(c, NULL, NULL, k, iv, enc) != 1)
 		goto out;
 	if (EVP_CipherUpdate(c, NULL, &n, (const unsigned char *)aad,
-	    (int)strlen(aad)) != 1)
+	        (int)strlen(aad)) != 1)
 		goto out;
 	if (len > 0 && EVP_CipherUpdate(c, out, &n, in, (int)len) != 1)
 		goto out;
-	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG,
-	    tag) != 1)
+	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG, tag) != 1)
 		goto out;
 	if (EVP_CipherFinal_ex(c, out + len, &n) != 1)
 		goto out;
@@ -141,9 +143,9 @@ datakey_seal(const char *label, const char *aad, const char *text)
 	cap = sizeof(SEAL_PREFIX) + 9 + (rawlen * 4) / 3 + 4;
 	if ((raw = malloc(rawlen)) == NULL || (out = malloc(cap)) == NULL)
 		goto fail;
-	if (crypto_random(raw, NONCE) == -1 || gcm(1, sub, raw, aad,
-	    (const unsigned char *)text, len, raw + NONCE,
-	    raw + NONCE + len) == -1)
+	if (crypto_random(raw, NONCE) == -1 ||
+	    gcm(1, sub, raw, aad, (const unsigned char *)text, len, raw + NONCE,
+	        raw + NONCE + len) == -1)
 		goto fail;
 	snprintf(out, cap, SEAL_PREFIX "%s.", kid);
 	b64url_encode(raw, rawlen, out + strlen(out), cap - strlen(out));
@@ -207,7 +209,8 @@ datakey_open(const char *label, const char *aad, const char *sealed)
 	if ((out = malloc(plen + 1)) == NULL)
 		goto out;
 	if (gcm(0, sub, raw, aad, raw + NONCE, plen, (unsigned char *)out,
-	    raw + NONCE + plen) == -1 || memchr(out, '\0', plen) != NULL) {
+	        raw + NONCE + plen) == -1 ||
+	    memchr(out, '\0', plen) != NULL) {
 		crypto_wipe(out, plen + 1);
 		free(out);
 		out = NULL;

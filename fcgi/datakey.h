@@ -8,15 +8,15 @@
 
 #include <stddef.h>
 
-int	 datakey_load(char *err, size_t errlen);
-int	 datakey_loaded(void);
-void	 datakey_free(void);
-int	 datakey_sub(const char *label, unsigned char out[32]);
-char	*datakey_seal(const char *label, const char *aad, const char *text);
-char	*datakey_open(const char *label, const char *aad, const char *sealed);
-int	 datakey_is_ours(const char *label, const char *sealed);
-#define DK_OUTBOX	"fcgi-auth outbox aes-256-gcm"
-#define DK_REFRESH	"fcgi-auth refresh successor"
-#define DK_CAPTCHA	"fcgi-auth captcha code"
+int datakey_load(char *err, size_t errlen);
+int datakey_loaded(void);
+void datakey_free(void);
+int datakey_sub(const char *label, unsigned char out[32]);
+char *datakey_seal(const char *label, const char *aad, const char *text);
+char *datakey_open(const char *label, const char *aad, const char *sealed);
+int datakey_is_ours(const char *label, const char *sealed);
+#define DK_OUTBOX  "fcgi-auth outbox aes-256-gcm"
+#define DK_REFRESH "fcgi-auth refresh successor"
+#define DK_CAPTCHA "fcgi-auth captcha code"
 
 #endif

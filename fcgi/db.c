@@ -18,7 +18,7 @@
 
 static PGconn *conn;
 
-static unsigned conn_gen;	/* counts connections: statements prepared on it */
+static unsigned conn_gen; /* counts connections: statements prepared on it */
 
 static void
 notice_quiet(void *arg, const char *msg)
@@ -41,7 +41,7 @@ db_connect_raw(void)
 {
 	char timeout[16], opts[64];
 	const char *kw[] = { "dbname", "connect_timeout", "options",
-	    "application_name", NULL };
+		"application_name", NULL };
 	const char *val[5];
 
 	db_close();
@@ -56,8 +56,8 @@ db_connect_raw(void)
 	conn = PQconnectdbParams(kw, val, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		metrics_inc(MET_PG_CONNECT_FAIL);
-		log_warn("postgres: connect failed: %s", conn ?
-		    PQerrorMessage(conn) : "out of memory");
+		log_warn("postgres: connect failed: %s",
+		    conn ? PQerrorMessage(conn) : "out of memory");
 		db_close();
 		return -1;
 	}
@@ -87,9 +87,10 @@ db_connect(void)
 static int
 db_ensure(void)
 {
-	if (conn != NULL && (PQstatus(conn) != CONNECTION_OK ||
-	    PQtransactionStatus(conn) == PQTRANS_INERROR ||
-	    PQtransactionStatus(conn) == PQTRANS_UNKNOWN))
+	if (conn != NULL &&
+	    (PQstatus(conn) != CONNECTION_OK ||
+	        PQtransactionStatus(conn) == PQTRANS_INERROR ||
+	        PQtransactionStatus(conn) == PQTRANS_UNKNOWN))
 		db_close();
 	if (conn == NULL)
 		return db_connect();
@@ -197,7 +198,8 @@ db_exec(struct db_stmt *q, int n, const char *const *params)
 			return res;
 		if ((s = PQresultErrorField(res, PG_DIAG_SQLSTATE)) != NULL)
 			snprintf(last_state, sizeof(last_state), "%s", s);
-		if ((s = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)) != NULL)
+		if ((s = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)) !=
+		    NULL)
 			snprintf(last_constraint, sizeof(last_constraint), "%s",
 			    s);
 		if (strcmp(last_state, "25006") == 0) {
@@ -214,8 +216,8 @@ db_exec(struct db_stmt *q, int n, const char *const *params)
 		}
 		if (PQstatus(conn) == CONNECTION_OK || in_tx) {
 			if (strcmp(last_state, "23505") != 0)
-				log_err("postgres: %s failed: %s",
-				    q->name, PQresultErrorMessage(res));
+				log_err("postgres: %s failed: %s", q->name,
+				    PQresultErrorMessage(res));
 			PQclear(res);
 			return NULL;
 		}
@@ -291,8 +293,9 @@ db_commit(void)
 	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
 	if (!ok)
 		log_err("postgres: COMMIT did not commit (%s)",
-		    PQresultStatus(res) == PGRES_COMMAND_OK ? PQcmdStatus(res) :
-		    PQerrorMessage(conn));
+		    PQresultStatus(res) == PGRES_COMMAND_OK ?
+		        PQcmdStatus(res) :
+		        PQerrorMessage(conn));
 	PQclear(res);
 	return ok ? 0 : -1;
 }
@@ -312,7 +315,8 @@ db_down(void)
 	return conn == NULL || PQstatus(conn) != CONNECTION_OK ||
 	    strcmp(last_state, "57014") == 0 ||
 	    strcmp(last_state, "25006") == 0 ||
-	    strncmp(last_state, "08", 2) == 0 || strncmp(last_state, "57P", 3) == 0;
+	    strncmp(last_state, "08", 2) == 0 ||
+	    strncmp(last_state, "57P", 3) == 0;
 }
 
 /* Column `name` of a result, or -1 (PQfnumber, for row readers). */

@@ -12,30 +12,30 @@ struct pg_conn;
 struct req;
 
 struct db_stmt {
-	const char *name;	/* prepared statement name, unique */
-	const char *sql;	/* its text, $n parameters */
-	unsigned gen;		/* connection it is prepared on (db.c) */
+	const char *name; /* prepared statement name, unique */
+	const char *sql;  /* its text, $n parameters */
+	unsigned gen;     /* connection it is prepared on (db.c) */
 };
-#define DB_STMT(name, sql)	{ name, sql, 0 }
+#define DB_STMT(name, sql) \
+	{ \
+		name, sql, 0 \
+	}
 
-/* SQL fragments the statements share. */
-#define SQL_EPOCH(c)	"extract(epoch FROM " c ")::bigint"
-
-int	 db_ok(void);
-int	 db_ready(void);
+int db_ok(void);
+int db_ready(void);
 struct pg_result *db_exec(struct db_stmt *, int n, const char *const *params);
-int	 db_run(struct db_stmt *, int n, const char *const *params);
-int	 db_prepare(struct db_stmt *);
-int	 db_begin(void);
-int	 db_commit(void);
-void	 db_rollback(void);
-void	 db_close(void);
-int	 db_down(void);
-void	 resp_db_error(struct req *);
+int db_run(struct db_stmt *, int n, const char *const *params);
+int db_prepare(struct db_stmt *);
+int db_begin(void);
+int db_commit(void);
+void db_rollback(void);
+void db_close(void);
+int db_down(void);
+void resp_db_error(struct req *);
 const char *db_sqlstate(void);
 const char *db_constraint(void);
-int	 db_connect_raw(void);
+int db_connect_raw(void);
 struct pg_conn *db_conn(void);
-int	 db_col(struct pg_result *, const char *name);
+int db_col(struct pg_result *, const char *name);
 
 #endif

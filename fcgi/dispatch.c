@@ -17,7 +17,7 @@
 #include "response.h"
 #include "worker.h"
 
-static const struct routes *app;	/* handed in by dispatch_init */
+static const struct routes *app; /* handed in by dispatch_init */
 
 static int
 path_match(const struct route *rt, const char *path, char *param,
@@ -58,8 +58,8 @@ route_find(const char *path, enum method m, int *path_known, char *allow,
 		if (!path_match(&app->rows[i], path, tmp, sizeof(tmp)))
 			continue;
 		*path_known = 1;
-		if (allowlen && strstr(allow, method_name(app->rows[i].method)) ==
-		    NULL) {
+		if (allowlen &&
+		    strstr(allow, method_name(app->rows[i].method)) == NULL) {
 			size_t n = strlen(allow);
 
 			snprintf(allow + n, allowlen - n, "%s%s", n ? ", " : "",
@@ -122,15 +122,16 @@ dispatch(struct req *r)
 
 		if (!said++)
 			log_err("%s reached the fast pool: nginx must send the "
-			    "hashing routes to AUTH_HASH_SOCKET (see "
-			    "conf/nginx-fcgi-auth.conf)", rt->path);
+			        "hashing routes to AUTH_HASH_SOCKET (see "
+			        "conf/nginx-fcgi-auth.conf)",
+			    rt->path);
 		resp_header(r, "Retry-After: 1");
 		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 		return;
 	}
 	if (r->content_length > 0 &&
-	    (unsigned long long)r->content_length > (rt->body_max ? rt->body_max :
-	    BODY_MAX_DEFAULT)) {
+	    (unsigned long long)r->content_length >
+	        (rt->body_max ? rt->body_max : BODY_MAX_DEFAULT)) {
 		resp_error(r, ERR_PAYLOAD_TOO_LARGE, NULL);
 		return;
 	}
@@ -138,8 +139,9 @@ dispatch(struct req *r)
 		resp_error(r, ERR_UNSUPPORTED_MEDIA, NULL);
 		return;
 	}
-	if (r->content_length > 0 && req_read_body(r, rt->body_max ?
-	    rt->body_max : BODY_MAX_DEFAULT) == -1) {
+	if (r->content_length > 0 &&
+	    req_read_body(r, rt->body_max ? rt->body_max : BODY_MAX_DEFAULT) ==
+	        -1) {
 		resp_error(r, ERR_INVALID_REQUEST, "Incomplete request body");
 		return;
 	}
@@ -151,7 +153,8 @@ dispatch(struct req *r)
 		resp_error(r, ERR_FORBIDDEN, "Cross-site request refused");
 		return;
 	}
-	if (r->body_len > 0 && (rc = req_parse_json(r, dup, sizeof(dup))) != 0) {
+	if (r->body_len > 0 &&
+	    (rc = req_parse_json(r, dup, sizeof(dup))) != 0) {
 		if (rc == -2) {
 			snprintf(msg, sizeof(msg), "Duplicate key '%s'", dup);
 			resp_field_error(r, dup, msg);
@@ -179,7 +182,7 @@ int
 dispatch_init(const struct routes *table)
 {
 	static const char **labels;
-	static char (*text)[96];
+	static char(*text)[96];
 	size_t i;
 
 	if (table->identify == NULL)
@@ -194,7 +197,8 @@ dispatch_init(const struct routes *table)
 	if (labels == NULL || text == NULL)
 		return -1;
 	for (i = 0; i < table->n; i++) {
-		snprintf(text[i], sizeof(text[i]), "method=\"%s\",route=\"%s%s\"",
+		snprintf(text[i], sizeof(text[i]),
+		    "method=\"%s\",route=\"%s%s\"",
 		    method_name(table->rows[i].method), table->rows[i].path,
 		    table->rows[i].flags & R_PARAM ? "{id}" : "");
 		labels[i] = text[i];

@@ -14,33 +14,33 @@
 #include "request.h"
 
 typedef void (*handler_fn)(struct req *);
-#define R_AUTH		0x01	/* a credential is required (identify) */
-#define R_COOKIE	0x02	/* ... and may come as session cookies */
-#define R_PARAM		0x04	/* path ends in one variable segment */
-#define R_LOOPBACK	0x08	/* only from a loopback address */
-#define R_HASH		0x10	/* hashes a password: the hash pool's */
-#define R_JSON		0x20	/* the body must be a JSON object */
+#define R_AUTH     0x01 /* a credential is required (identify) */
+#define R_COOKIE   0x02 /* ... and may come as cookies (identify) */
+#define R_PARAM    0x04 /* path ends in one variable segment */
+#define R_LOOPBACK 0x08 /* only from a loopback address */
+#define R_HASH     0x10 /* hashes a password: the hash pool's */
+#define R_JSON     0x20 /* the body must be a JSON object */
 struct route {
-	enum method method;	/* HTTP method */
-	const char *path;	/* below /api/v1; R_PARAM: prefix ending in '/' */
-	handler_fn handler;	/* handle_<route> */
-	unsigned flags;		/* R_* */
-	size_t	 body_max;	/* 0: no body accepted; else cap in bytes */
-	const struct field *fields;	/* the body it reads, r->arg[i] */
-	size_t	 nfields;	/* <= FIELDS_MAX */
+	enum method method; /* HTTP method */
+	const char *path;   /* below /api/v1; R_PARAM: prefix ending in '/' */
+	handler_fn handler; /* the application's function */
+	unsigned flags;     /* R_* */
+	size_t body_max;    /* 0: no body accepted; else cap in bytes */
+	const struct field *fields; /* the body it reads, r->arg[i] */
+	size_t nfields;             /* <= FIELDS_MAX */
 };
 
 /* What the application hands dispatch, once, before the workers fork. */
 struct routes {
 	const struct route *rows;
-	size_t	 n;
+	size_t n;
 	/* R_AUTH rows: 0 with r->app/who set, or -1 with the answer written */
-	int	(*identify)(struct req *, unsigned flags);
+	int (*identify)(struct req *, unsigned flags);
 };
 
-int	 dispatch_init(const struct routes *);
-void	 dispatch(struct req *);
+int dispatch_init(const struct routes *);
+void dispatch(struct req *);
 const struct route *route_find(const char *path, enum method, int *path_known,
-	    char *allow, size_t allowlen, char *param, size_t paramlen);
+    char *allow, size_t allowlen, char *param, size_t paramlen);
 
 #endif

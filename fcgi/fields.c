@@ -22,7 +22,8 @@ resp_field_error(struct req *r, const char *field, const char *msg)
 	struct json_object *x = json_object_new_object();
 
 	if (x != NULL)
-		json_object_object_add(x, "field", json_object_new_string(field));
+		json_object_object_add(x, "field",
+		    json_object_new_string(field));
 	resp_error_extra(r, ERR_INVALID_REQUEST, msg, x);
 }
 
@@ -49,7 +50,8 @@ lookup(const struct req *r, const struct field *f, const char **key)
 		    !json_object_is_type(v, json_type_null))
 			return v;
 		*key = i < sizeof(f->alias) / sizeof(f->alias[0]) ?
-		    f->alias[i] : NULL;
+		    f->alias[i] :
+		    NULL;
 	}
 	*key = f->name;
 	return NULL;
@@ -115,7 +117,8 @@ fields_check(struct req *r, const struct field *fs, size_t n)
 				field_error(r, f->name, "is required");
 			return -1;
 		}
-		if (r->arg[i] != NULL && f->valid != NULL && !f->valid(r->arg[i])) {
+		if (r->arg[i] != NULL && f->valid != NULL &&
+		    !f->valid(r->arg[i])) {
 			resp_field_error(r, f->name, f->why);
 			return -1;
 		}

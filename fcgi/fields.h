@@ -17,20 +17,20 @@ struct req;
  * error: API.md, second round). Absent and null are the same.
  */
 enum field_type { FT_TEXT, FT_TOKEN };
-#define FF_REQUIRED	0x01	/* absent is 400 */
-#define FF_NONEMPTY	0x02	/* "" counts as absent */
+#define FF_REQUIRED 0x01 /* absent is 400 */
+#define FF_NONEMPTY 0x02 /* "" counts as absent */
 struct field {
-	const char *name;		/* the contract's name; errors use it */
-	const char *alias[4];		/* also accepted, first present wins */
+	const char *name;     /* the contract's name; errors use it */
+	const char *alias[4]; /* also accepted, first present wins */
 	enum field_type type;
-	unsigned flags;			/* FF_* */
-	size_t	 max;			/* FT_TEXT: longest value, bytes */
-	int	(*valid)(const char *);	/* FT_TEXT: its rule, or NULL */
-	const char *why;		/* the message when valid() refuses */
-	const char *missing;		/* when required and absent; NULL:
+	unsigned flags;             /* FF_* */
+	size_t max;                 /* FT_TEXT: longest value, bytes */
+	int (*valid)(const char *); /* FT_TEXT: its rule, or NULL */
+	const char *why;            /* the message when valid() refuses */
+	const char *missing;        /* when required and absent; NULL:
 					   "Field 'name' is required" */
 };
-int	 fields_check(struct req *, const struct field *, size_t n);
-void	 resp_field_error(struct req *, const char *field, const char *msg);
+int fields_check(struct req *, const struct field *, size_t n);
+void resp_field_error(struct req *, const char *field, const char *msg);
 
 #endif

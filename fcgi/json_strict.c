@@ -11,20 +11,22 @@
 #include <stdio.h>
 
 #include "json_strict.h"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #include "validate.h"
 
 struct scan {
-	const unsigned char *p, *end;	/* cursor and end of input */
-	int	 depth, maxdepth;	/* current and allowed nesting */
-	char	*dupkey;		/* set when a duplicate key is found */
-	size_t	 dupkeylen;		/* its buffer size */
+	const unsigned char *p, *end; /* cursor and end of input */
+	int depth, maxdepth;          /* current and allowed nesting */
+	char *dupkey;                 /* set when a duplicate key is found */
+	size_t dupkeylen;             /* its buffer size */
 };
 
 static void
 ws(struct scan *s)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-	    *s->p == '\n' || *s->p == '\r'))
+	while (s->p < s->end &&
+	    (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
 		s->p++;
 }
 
@@ -74,6 +76,41 @@ put_utf8(unsigned char *o, unsigned cp)
 }
 
 /*
+ * The escape at s->p (a backslash, with at least one byte after it) as
+ * a code point in *cp, a surrogate pair joined; -1 for a bad one.
+ */
+static int
+escape(struct scan *s, unsigned *cp)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *e;
+	unsigned lo;
+
+	if (s->p[1] != 'u') {
+		if (s->p[1] == '\0' || (e = strchr(from, s->p[1])) == NULL)
+			return -1;
+		*cp = (unsigned char)to[e - from];
+		s->p += 2;
+		return 0;
+	}
+	if (s->end - s->p < 6 || hex4(s->p + 2, cp) == -1)
+		return -1;
+	s->p += 6;
+	if (*cp == 0)
+		return -1; /* \u0000 */
+	if (*cp >= 0xdc00 && *cp <= 0xdfff)
+		return -1; /* lone low surrogate */
+	if (*cp >= 0xd800 && *cp <= 0xdbff) {
+		if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
+		    hex4(s->p + 2, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
+			return -1;
+		s->p += 6;
+		*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	return 0;
+}
+
+/*
  * A string at s->p (the opening quote). When out is not NULL the decoded
  * bytes are written there (it must hold as many bytes as the raw text).
  */
@@ -81,7 +118,7 @@ static int
 string(struct scan *s, unsigned char *out, size_t *outlen)
 {
 	const unsigned char *start;
-	unsigned cp, lo;
+	unsigned cp;
 	size_t o = 0, n;
 
 	s->p++;
@@ -93,42 +130,12 @@ string(struct scan *s, unsigned char *out, size_t *outlen)
 			break;
 		}
 		if (*s->p < 0x20)
-			return -1;		/* raw control characters, NUL */
+			return -1; /* raw control characters, NUL */
 		if (*s->p == '\\') {
 			if (s->end - s->p < 2)
 				return -1;
-			switch (s->p[1]) {
-			case '"': case '\\': case '/':
-				cp = s->p[1];
-				s->p += 2;
-				break;
-			case 'b': cp = '\b'; s->p += 2; break;
-			case 'f': cp = '\f'; s->p += 2; break;
-			case 'n': cp = '\n'; s->p += 2; break;
-			case 'r': cp = '\r'; s->p += 2; break;
-			case 't': cp = '\t'; s->p += 2; break;
-			case 'u':
-				if (s->end - s->p < 6 || hex4(s->p + 2, &cp) == -1)
-					return -1;
-				s->p += 6;
-				if (cp == 0)
-					return -1;	/* \u0000 */
-				if (cp >= 0xdc00 && cp <= 0xdfff)
-					return -1;	/* lone low surrogate */
-				if (cp >= 0xd800 && cp <= 0xdbff) {
-					if (s->end - s->p < 6 || s->p[0] != '\\' ||
-					    s->p[1] != 'u' ||
-					    hex4(s->p + 2, &lo) == -1 ||
-					    lo < 0xdc00 || lo > 0xdfff)
-						return -1;
-					s->p += 6;
-					cp = 0x10000 + ((cp - 0xd800) << 10) +
-					    (lo - 0xdc00);
-				}
-				break;
-			default:
+			if (escape(s, &cp) == -1)
 				return -1;
-			}
 			if (out != NULL)
 				o += put_utf8(out + o, cp);
 			continue;
@@ -201,9 +208,22 @@ literal(struct scan *s, const char *word)
 static int value(struct scan *);
 
 struct key {
-	unsigned char	*text;	/* decoded key */
-	size_t		 len;	/* its length */
+	unsigned char *text; /* decoded key */
+	size_t len;          /* its length */
 };
+
+/* Is k one of the n keys before it? */
+static int
+seen(const struct key *keys, size_t n, const struct key *k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (keys[i].len == k->len &&
+		    memcmp(keys[i].text, k->text, k->len) == 0)
+			return 1;
+	return 0;
+}
 
 static int
 object(struct scan *s)
@@ -237,18 +257,15 @@ object(struct scan *s)
 			goto out;
 		s->p = kstart;
 		(void)string(s, keys[nkeys].text, &keys[nkeys].len);
-		for (i = 0; i < nkeys; i++)
-			if (keys[i].len == keys[nkeys].len &&
-			    memcmp(keys[i].text, keys[nkeys].text,
-			    keys[i].len) == 0) {
-				if (s->dupkey != NULL)
-					snprintf(s->dupkey, s->dupkeylen, "%.*s",
-					    (int)(keys[i].len > 64 ? 64 :
-					    keys[i].len), keys[i].text);
-				nkeys++;
-				rc = -2;
-				goto out;
-			}
+		if (seen(keys, nkeys, &keys[nkeys])) {
+			if (s->dupkey != NULL)
+				snprintf(s->dupkey, s->dupkeylen, "%.*s",
+				    (int)MIN(keys[nkeys].len, 64),
+				    keys[nkeys].text);
+			nkeys++;
+			rc = -2;
+			goto out;
+		}
 		nkeys++;
 		ws(s);
 		if (s->p >= s->end || *s->p != ':')

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#define JSON_MAX_DEPTH	32
-int	 json_strict_check(const char *, size_t, int maxdepth, char *dupkey,
-	    size_t dupkeylen);
+#define JSON_MAX_DEPTH 32
+int json_strict_check(const char *, size_t, int maxdepth, char *dupkey,
+    size_t dupkeylen);
 
 #endif

@@ -111,8 +111,8 @@ log_request(const char *id, const char *method, const char *path, int status,
 		return;
 	n = stamp(buf, sizeof(buf));
 	k = snprintf(buf + n, sizeof(buf) - n,
-	    " [access] %d %s %s %.200s %d %.3fms uid=%s", (int)getpid(),
-	    id, method, path, status, ms, who && *who ? who : "-");
+	    " [access] %d %s %s %.200s %d %.3fms uid=%s", (int)getpid(), id,
+	    method, path, status, ms, who && *who ? who : "-");
 	emit(buf, grown(n, k, sizeof(buf)), sizeof(buf));
 }
 

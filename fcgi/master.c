@@ -34,22 +34,22 @@
 #include "ratelimit.h"
 #include "worker.h"
 
-#define MAX_WORKERS	256
+#define MAX_WORKERS 256
 
 struct slot {
-	int	 pool;		/* POOL_FAST or POOL_HASH */
-	pid_t	 pid;		/* 0 when empty */
-	double	 started;	/* monotonic seconds */
-	int	 fails;		/* consecutive quick deaths */
-	double	 respawn_at;	/* when an empty slot is refilled */
+	int pool;          /* POOL_FAST or POOL_HASH */
+	pid_t pid;         /* 0 when empty */
+	double started;    /* monotonic seconds */
+	int fails;         /* consecutive quick deaths */
+	double respawn_at; /* when an empty slot is refilled */
 };
 
 static struct slot slots[MAX_WORKERS];
 static int nslots;
 static int listen_fd = -1;
-static int hash_fd = -1;	/* the hash pool's socket, -1 without one */
+static int hash_fd = -1; /* the hash pool's socket, -1 without one */
 static char hash_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static struct stat hash_st;	/* its inode: unlinked at exit only if ours */
+static struct stat hash_st; /* its inode: unlinked at exit only if ours */
 static const struct master_hooks *hooks;
 static char *title_base;
 static size_t title_len;
@@ -136,15 +136,17 @@ spawn(int i)
 		worker_pool = slots[i].pool;
 		worker_has_hash_pool = hash_fd != -1;
 		if (slots[i].pool == POOL_HASH) {
-			if (setpriority(PRIO_PROCESS, 0, (int)cfg.hash_nice) == -1)
+			if (setpriority(PRIO_PROCESS, 0, (int)cfg.hash_nice) ==
+			    -1)
 				log_warn("hash worker: setpriority: %s",
 				    strerror(errno));
 			set_title(title("hash worker"));
 		} else
 			set_title(title("worker"));
 		/* exit(), not _exit(): LeakSanitizer checks at exit. */
-		exit(worker_run(slots[i].pool == POOL_HASH ? hash_fd :
-		    listen_fd, hooks->worker_init));
+		exit(
+		    worker_run(slots[i].pool == POOL_HASH ? hash_fd : listen_fd,
+		        hooks->worker_init));
 	}
 	slots[i].pid = pid;
 	slots[i].started = now_mono();
@@ -251,7 +253,8 @@ open_hash_socket(void)
 		return 0;
 	if (*cfg.hash_socket != '\0') {
 		if (strlen(cfg.hash_socket) >= sizeof(hash_path)) {
-			fprintf(stderr, "fcgi-auth: AUTH_HASH_SOCKET: too long\n");
+			fprintf(stderr,
+			    "fcgi-auth: AUTH_HASH_SOCKET: too long\n");
 			return -1;
 		}
 		snprintf(hash_path, sizeof(hash_path), "%s", cfg.hash_socket);
@@ -260,18 +263,18 @@ open_hash_socket(void)
 		if (n > 5 && strcmp(main_path + n - 5, ".sock") == 0)
 			n -= 5;
 		if (snprintf(hash_path, sizeof(hash_path), "%.*s-hash.sock",
-		    (int)n, main_path) >= (int)sizeof(hash_path)) {
+		        (int)n, main_path) >= (int)sizeof(hash_path)) {
 			fprintf(stderr, "fcgi-auth: socket path too long\n");
 			return -1;
 		}
 	} else {
 		log_warn("master: one pool only: the socket is not a unix "
-		    "socket and AUTH_HASH_SOCKET is not set");
+		         "socket and AUTH_HASH_SOCKET is not set");
 		return 0;
 	}
 	if (is_path(hash_path) && lstat(hash_path, &st) == 0 &&
 	    S_ISSOCK(st.st_mode))
-		unlink(hash_path);	/* left by an earlier master */
+		unlink(hash_path); /* left by an earlier master */
 	old = umask(0117);
 	hash_fd = FCGX_OpenSocket(hash_path, 1024);
 	umask(old);
@@ -286,9 +289,18 @@ open_hash_socket(void)
 	    stat(main_path, &st) == 0 && st.st_gid != getegid() &&
 	    chown(hash_path, (uid_t)-1, st.st_gid) == -1)
 		log_warn("master: %s: cannot give it the group of %s (%s); "
-		    "nginx's user must be in group %d", hash_path, main_path,
-		    strerror(errno), (int)getegid());
+		         "nginx's user must be in group %d",
+		    hash_path, main_path, strerror(errno), (int)getegid());
 	return 0;
+}
+
+/* No wait after a clean exit; 0.2 s after a quick death, doubling to 6.4 s. */
+static double
+backoff_of(int fails)
+{
+	if (fails == 0)
+		return 0;
+	return 0.1 * (double)(1 << (fails > 6 ? 6 : fails));
 }
 
 /*
@@ -307,23 +319,21 @@ reap(void)
 			if (slots[i].pid == pid)
 				break;
 		if (i == nslots)
-			continue;	/* a replaced worker */
+			continue; /* a replaced worker */
 		t = now_mono();
 		if (WIFSIGNALED(st))
 			log_warn("master: worker %d killed by signal %d",
 			    (int)pid, WTERMSIG(st));
 		else if (WEXITSTATUS(st) != 0)
-			log_warn("master: worker %d exited with %d",
-			    (int)pid, WEXITSTATUS(st));
+			log_warn("master: worker %d exited with %d", (int)pid,
+			    WEXITSTATUS(st));
 		/* A clean exit is a recycle (AUTH_MAX_REQUESTS), not a crash. */
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			slots[i].fails = 0;
 		else
-			slots[i].fails = t - slots[i].started < 1.0 ?
-			    slots[i].fails + 1 : 0;
-		backoff = slots[i].fails == 0 ? 0 :
-		    0.1 * (double)(1 << (slots[i].fails > 6 ? 6 :
-		    slots[i].fails));
+			slots[i].fails =
+			    t - slots[i].started < 1.0 ? slots[i].fails + 1 : 0;
+		backoff = backoff_of(slots[i].fails);
 		slots[i].pid = 0;
 		slots[i].respawn_at = t + backoff;
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
@@ -347,8 +357,9 @@ supervise(void)
 		slots[i].pool = POOL_FAST;
 	if (hash_fd != -1) {
 		/* yescrypt is CPU-bound: more workers than cores only queue. */
-		n = cfg.hash_workers > 0 ? cfg.hash_workers :
-		    sysconf(_SC_NPROCESSORS_ONLN);
+		n = cfg.hash_workers;
+		if (n <= 0)
+			n = sysconf(_SC_NPROCESSORS_ONLN);
 		n = n < 1 ? 1 : n > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : n;
 		for (i = 0; i < n; i++)
 			slots[nslots + i].pool = POOL_HASH;
@@ -367,7 +378,8 @@ supervise(void)
 			return 1;
 	if (hash_fd != -1)
 		log_info("master: %d workers started (%ld in the hash pool, "
-		    "nice %ld, on %s)", nslots, n, cfg.hash_nice, hash_path);
+		         "nice %ld, on %s)",
+		    nslots, n, cfg.hash_nice, hash_path);
 	else
 		log_info("master: %d workers started (no hash pool)", nslots);
 	for (;;) {
@@ -408,7 +420,8 @@ master_listen(const char *sock)
 	} else if (is_socket(0)) {
 		listen_fd = 0;
 	} else {
-		fprintf(stderr, "fcgi-auth: fd 0 is not a socket: run under "
+		fprintf(stderr,
+		    "fcgi-auth: fd 0 is not a socket: run under "
 		    "spawn-fcgi or pass -s PATH|HOST:PORT\n");
 		return -1;
 	}

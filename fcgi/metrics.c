@@ -13,17 +13,17 @@
 
 #include "metrics.h"
 
-#define MAX_ROUTES	64	/* > the rows of routes[]; the last is "unmatched" */
+#define MAX_ROUTES 64 /* > the rows of routes[]; the last is "unmatched" */
 
 static const int statuses[] = { 200, 201, 400, 401, 403, 404, 405, 409, 413,
 	415, 429, 500, 501, 503 };
-#define NSTATUS	(sizeof(statuses) / sizeof(statuses[0]) + 1)	/* + other */
+#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1) /* + other */
 
 static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 	0.05, 0.1, 0.25, 0.5, 1, 2.5 };
-#define NBUCKET	(sizeof(buckets) / sizeof(buckets[0]))
+#define NBUCKET (sizeof(buckets) / sizeof(buckets[0]))
 
-#define MAX_COUNTERS	32	/* the runtime's and the application's */
+#define MAX_COUNTERS 32 /* the runtime's and the application's */
 
 static const char *const runtime_names[MET__RUNTIME] = {
 	[MET_RATE_LIMITED] = "rate_limited",
@@ -35,20 +35,20 @@ static const char *const runtime_names[MET__RUNTIME] = {
 };
 struct names {
 	const char *const *v;
-	size_t	 n;
+	size_t n;
 };
-static struct names app_counters;	/* handed in by the application */
+static struct names app_counters; /* handed in by the application */
 
 struct shm {
-	uint64_t req[MAX_ROUTES][NSTATUS];	/* requests by route, status */
-	uint64_t lat[MAX_ROUTES][NBUCKET];	/* latency histogram (non-cumulative) */
-	uint64_t lat_count[MAX_ROUTES];		/* observations */
-	uint64_t lat_sum_us[MAX_ROUTES];	/* total latency, microseconds */
-	uint64_t counters[MAX_COUNTERS];	/* event counters */
+	uint64_t req[MAX_ROUTES][NSTATUS]; /* requests by route, status */
+	uint64_t lat[MAX_ROUTES][NBUCKET]; /* latencies, not cumulative */
+	uint64_t lat_count[MAX_ROUTES];    /* observations */
+	uint64_t lat_sum_us[MAX_ROUTES];   /* total latency, microseconds */
+	uint64_t counters[MAX_COUNTERS];   /* event counters */
 };
 
 static struct shm *shm;
-static struct names route_labels;	/* handed in by dispatch_init */
+static struct names route_labels; /* handed in by dispatch_init */
 
 /* A list of names the application handed in (not copied). */
 static int
@@ -135,8 +135,8 @@ metrics_request(int route, int status, double seconds)
 	if (b < NBUCKET)
 		__atomic_fetch_add(&shm->lat[route][b], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&shm->lat_count[route], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&shm->lat_sum_us[route],
-	    (uint64_t)(seconds * 1e6), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&shm->lat_sum_us[route], (uint64_t)(seconds * 1e6),
+	    __ATOMIC_RELAXED);
 }
 
 static uint64_t
@@ -187,7 +187,8 @@ metrics_render(size_t *lenp)
 		*lenp = 0;
 		return buf;
 	}
-	bad |= out(&buf, &len, &cap, "# HELP fcgi_auth_requests_total "
+	bad |= out(&buf, &len, &cap,
+	    "# HELP fcgi_auth_requests_total "
 	    "Requests by route and status.\n# TYPE fcgi_auth_requests_total "
 	    "counter\n");
 	for (i = 0; i < MAX_ROUTES; i++) {
@@ -196,12 +197,14 @@ metrics_render(size_t *lenp)
 		for (s = 0; s < NSTATUS; s++)
 			if (ld(&shm->req[i][s]))
 				bad |= out(&buf, &len, &cap,
-				    "fcgi_auth_requests_total{%s,status=\"%s%d\"} "
-				    "%llu\n", label, s < NSTATUS - 1 ? "" : "other",
+				    "fcgi_auth_requests_total{%s,status=\"%s%"
+				    "d\"} %llu\n",
+				    label, s < NSTATUS - 1 ? "" : "other",
 				    s < NSTATUS - 1 ? statuses[s] : 0,
 				    (unsigned long long)ld(&shm->req[i][s]));
 	}
-	bad |= out(&buf, &len, &cap, "# HELP fcgi_auth_request_duration_seconds "
+	bad |= out(&buf, &len, &cap,
+	    "# HELP fcgi_auth_request_duration_seconds "
 	    "Request latency by route.\n# TYPE "
 	    "fcgi_auth_request_duration_seconds histogram\n");
 	for (i = 0; i < MAX_ROUTES; i++) {
@@ -209,22 +212,26 @@ metrics_render(size_t *lenp)
 			continue;
 		for (b = 0, cum = 0; b < NBUCKET; b++) {
 			cum += ld(&shm->lat[i][b]);
-			bad |= out(&buf, &len, &cap, "fcgi_auth_request_duration_"
-			    "seconds_bucket{%s,le=\"%g\"} %llu\n", label,
-			    buckets[b], (unsigned long long)cum);
+			bad |= out(&buf, &len, &cap,
+			    "fcgi_auth_request_duration_"
+			    "seconds_bucket{%s,le=\"%g\"} %llu\n",
+			    label, buckets[b], (unsigned long long)cum);
 		}
-		bad |= out(&buf, &len, &cap, "fcgi_auth_request_duration_seconds_"
+		bad |= out(&buf, &len, &cap,
+		    "fcgi_auth_request_duration_seconds_"
 		    "bucket{%s,le=\"+Inf\"} %llu\nfcgi_auth_request_duration_"
 		    "seconds_sum{%s} %.6f\nfcgi_auth_request_duration_seconds_"
-		    "count{%s} %llu\n", label,
-		    (unsigned long long)ld(&shm->lat_count[i]), label,
+		    "count{%s} %llu\n",
+		    label, (unsigned long long)ld(&shm->lat_count[i]), label,
 		    (double)ld(&shm->lat_sum_us[i]) / 1e6, label,
 		    (unsigned long long)ld(&shm->lat_count[i]));
 	}
 	for (i = 0; i < MAX_COUNTERS; i++)
 		if ((label = counter_name(i)) != NULL)
-			bad |= out(&buf, &len, &cap, "# TYPE fcgi_auth_%s_total "
-			    "counter\nfcgi_auth_%s_total %llu\n", label, label,
+			bad |= out(&buf, &len, &cap,
+			    "# TYPE fcgi_auth_%s_total "
+			    "counter\nfcgi_auth_%s_total %llu\n",
+			    label, label,
 			    (unsigned long long)ld(&shm->counters[i]));
 	if (bad) {
 		free(buf);

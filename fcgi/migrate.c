@@ -91,8 +91,8 @@ list_migrations(const char *dir, char **names, size_t cap, size_t *n)
 
 /* A parameterised statement on c: its status is want, or -1. */
 static int
-run_param(PGconn *c, const char *sql, const char *param,
-    ExecStatusType want, int *rows)
+run_param(PGconn *c, const char *sql, const char *param, ExecStatusType want,
+    int *rows)
 {
 	const char *p[1] = { param };
 	PGresult *res;
@@ -130,7 +130,7 @@ apply(PGconn *c, const char *dir, const char *name)
 	int have, ok;
 
 	if (run_param(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
-	    name, PGRES_TUPLES_OK, &have) == -1)
+	        name, PGRES_TUPLES_OK, &have) == -1)
 		return -1;
 	if (have)
 		return 0;
@@ -139,9 +139,10 @@ apply(PGconn *c, const char *dir, const char *name)
 		fprintf(stderr, "fcgi-auth: migrate: cannot read %s\n", path);
 		return -1;
 	}
-	ok = run(c, "BEGIN") == 0 && run(c, sql) == 0 && run_param(c,
-	    "INSERT INTO schema_migrations (version) VALUES ($1)", name,
-	    PGRES_COMMAND_OK, NULL) == 0 && commit(c) == 0;
+	ok = run(c, "BEGIN") == 0 && run(c, sql) == 0 &&
+	    run_param(c, "INSERT INTO schema_migrations (version) VALUES ($1)",
+	        name, PGRES_COMMAND_OK, NULL) == 0 &&
+	    commit(c) == 0;
 	free(sql);
 	if (!ok) {
 		(void)run(c, "ROLLBACK");
@@ -161,18 +162,20 @@ migrate_run(const char *dir)
 	int rc = 1, applied = 0, one;
 
 	if (db_connect_raw() == -1) {
-		fprintf(stderr, "fcgi-auth: migrate: cannot connect to "
+		fprintf(stderr,
+		    "fcgi-auth: migrate: cannot connect to "
 		    "AUTH_DATABASE_URL\n");
 		return 1;
 	}
 	c = db_conn();
-	if (list_migrations(dir, names, sizeof(names) / sizeof(names[0]),
-	    &n) == -1)
+	if (list_migrations(dir, names, sizeof(names) / sizeof(names[0]), &n) ==
+	    -1)
 		goto out;
 	if (run(c, "SELECT pg_advisory_lock(7262616)") == -1 ||
-	    run(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version text PRIMARY KEY, applied_at timestamptz NOT NULL "
-	    "DEFAULT now())") == -1)
+	    run(c,
+	        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	        "version text PRIMARY KEY, applied_at timestamptz NOT NULL "
+	        "DEFAULT now())") == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((one = apply(c, dir, names[i])) == -1)

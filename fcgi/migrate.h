@@ -2,6 +2,6 @@
 #ifndef FA_MIGRATE_H
 #define FA_MIGRATE_H
 
-int	 migrate_run(const char *dir);
+int migrate_run(const char *dir);
 
 #endif

@@ -35,19 +35,19 @@ static const char script[] =
     "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
     "return {n, redis.call('TTL', KEYS[1])}";
 
-#define SETS	1024
-#define WAYS	8
+#define SETS 1024
+#define WAYS 8
 
 struct bucket {
-	char	 key[65];	/* bucket hash, "" when free */
-	long	 count;		/* hits in the window */
-	time_t	 reset;		/* window end */
+	char key[65]; /* bucket hash, "" when free */
+	long count;   /* hits in the window */
+	time_t reset; /* window end */
 };
 
 struct rl_shm {
-	pthread_mutex_t	 lock;		/* process-shared, robust */
-	unsigned char	 seed[32];	/* set-index key */
-	struct bucket	 b[SETS][WAYS];
+	pthread_mutex_t lock;   /* process-shared, robust */
+	unsigned char seed[32]; /* set-index key */
+	struct bucket b[SETS][WAYS];
 };
 
 static struct rl_shm *shm;
@@ -79,7 +79,7 @@ lock(void)
 {
 	int rc = pthread_mutex_lock(&shm->lock);
 
-	if (rc == EOWNERDEAD)		/* a worker died holding it */
+	if (rc == EOWNERDEAD) /* a worker died holding it */
 		rc = pthread_mutex_consistent(&shm->lock);
 	return rc == 0 ? 0 : -1;
 }
@@ -202,7 +202,7 @@ rl_hit(const char *kind, const char *subject, long limit, long window,
 		    rep->element[1]->integer > 0)
 			ttl = rep->element[1]->integer;
 	} else if ((n = local_hit(hash, window, &ttl)) == -1)
-		n = limit + 1;		/* no table either: fail closed */
+		n = limit + 1; /* no table either: fail closed */
 	freeReplyObject(rep);
 	*retry_after = ttl > 0 ? ttl : 1;
 	return n > limit;
@@ -218,8 +218,10 @@ rl_over(const char *kind, const char *subject, long limit, long *retry_after)
 
 	snprintf(buf, sizeof(buf), "%s|%s", kind, subject);
 	crypto_sha256_hex(buf, strlen(buf), hash);
-	rep = cache_cmd("EVAL %s 1 fa:rl:%s", "return {tonumber(redis.call("
-	    "'GET', KEYS[1]) or '0'), redis.call('TTL', KEYS[1])}", hash);
+	rep = cache_cmd("EVAL %s 1 fa:rl:%s",
+	    "return {tonumber(redis.call("
+	    "'GET', KEYS[1]) or '0'), redis.call('TTL', KEYS[1])}",
+	    hash);
 	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
 	    rep->elements == 2 &&
 	    rep->element[0]->type == REDIS_REPLY_INTEGER) {

@@ -27,9 +27,16 @@ req_param(char **envp, const char *name)
 enum method
 req_method(const char *m)
 {
-	static const struct { const char *s; enum method m; } t[] = {
-		{ "GET", M_GET }, { "POST", M_POST }, { "PATCH", M_PATCH },
-		{ "DELETE", M_DELETE }, { "PUT", M_PUT }, { "HEAD", M_HEAD },
+	static const struct {
+		const char *s;
+		enum method m;
+	} t[] = {
+		{ "GET", M_GET },
+		{ "POST", M_POST },
+		{ "PATCH", M_PATCH },
+		{ "DELETE", M_DELETE },
+		{ "PUT", M_PUT },
+		{ "HEAD", M_HEAD },
 		{ "OPTIONS", M_OPTIONS },
 	};
 	size_t i;
@@ -44,7 +51,7 @@ const char *
 method_name(enum method m)
 {
 	static const char *const n[] = { "GET", "POST", "PATCH", "DELETE",
-	    "PUT", "HEAD", "OPTIONS", "OTHER" };
+		"PUT", "HEAD", "OPTIONS", "OTHER" };
 
 	return n[m];
 }
@@ -70,10 +77,10 @@ req_init(struct req *r, FCGX_Request *fx, char **envp)
 	p = s;
 	if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) == 0 &&
 	    (p[sizeof(API_PREFIX) - 1] == '/' ||
-	    p[sizeof(API_PREFIX) - 1] == '\0'))
+	        p[sizeof(API_PREFIX) - 1] == '\0'))
 		p += sizeof(API_PREFIX) - 1;
 	else
-		p = "";			/* outside our mount: never a route */
+		p = ""; /* outside our mount: never a route */
 	r->path = p;
 	s = req_param(envp, "QUERY_STRING");
 	r->query = s ? s : "";
@@ -83,7 +90,8 @@ req_init(struct req *r, FCGX_Request *fx, char **envp)
 		errno = 0;
 		r->content_length = strtoll(s, &end, 10);
 		if (errno || *end || r->content_length < 0)
-			r->content_length = LLONG_MAX;	/* refused as too large */
+			r->content_length =
+			    LLONG_MAX; /* refused as too large */
 	}
 	/*
 	 * Both are stored (sessions, audit_log): Postgres refuses bytes
@@ -100,9 +108,10 @@ req_init(struct req *r, FCGX_Request *fx, char **envp)
 	r->origin = req_param(envp, "HTTP_ORIGIN");
 	r->fetch_site = req_param(envp, "HTTP_SEC_FETCH_SITE");
 	r->host = req_param(envp, "HTTP_HOST");
-	if ((s = req_param(envp, "REQUEST_SCHEME")) == NULL || *s == '\0')
-		s = (p = req_param(envp, "HTTPS")) != NULL && *p ? "https" :
-		    "http";
+	if ((s = req_param(envp, "REQUEST_SCHEME")) == NULL || *s == '\0') {
+		p = req_param(envp, "HTTPS");
+		s = p != NULL && *p ? "https" : "http";
+	}
 	r->scheme = s;
 	r->server_port = req_param(envp, "SERVER_PORT");
 	s = req_param(envp, "HTTP_X_REQUEST_ID");
@@ -188,7 +197,7 @@ req_parse_json(struct req *r, char *dupkey, size_t dupkeylen)
 	if (r->body == NULL || r->body_len == 0)
 		return -1;
 	if ((rc = json_strict_check(r->body, r->body_len, JSON_MAX_DEPTH,
-	    dupkey, dupkeylen)) != 0)
+	         dupkey, dupkeylen)) != 0)
 		return rc;
 	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH + 1)) == NULL)
 		return -1;
@@ -284,8 +293,8 @@ req_cookie(const char *h, const char *name, char *out, size_t outlen)
 		    p[nlen] == '=') {
 			v = p + nlen + 1;
 			vlen = (size_t)(e - v);
-			while (vlen > 0 && (v[vlen - 1] == ' ' ||
-			    v[vlen - 1] == '\t'))
+			while (vlen > 0 &&
+			    (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 				vlen--;
 			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
 				v++;

@@ -15,68 +15,78 @@
 struct json_object;
 struct FCGX_Request;
 
-#define API_PREFIX		"/api/v1"
-#define BODY_MAX_DEFAULT	(16 * 1024)	/* API.md: bodies over 16 KiB are 413 */
-#define AUTHZ_MAX		(8 * 1024)	/* longer Authorization is refused unparsed */
-#define UA_MAX			512		/* bytes of User-Agent kept (stored) */
-#define ADDR_MAX		64		/* bytes of REMOTE_ADDR kept */
-#define FIELDS_MAX		8		/* declared body fields of a route */
+#define API_PREFIX       "/api/v1"
+#define BODY_MAX_DEFAULT (16 * 1024) /* API.md: bodies over 16 KiB are 413 */
+#define AUTHZ_MAX        (8 * 1024) /* longer Authorization is refused unparsed */
+#define UA_MAX           512        /* bytes of User-Agent kept (stored) */
+#define ADDR_MAX         64         /* bytes of REMOTE_ADDR kept */
+#define FIELDS_MAX       8          /* declared body fields of a route */
 
-enum method { M_GET, M_POST, M_PATCH, M_DELETE, M_PUT, M_HEAD, M_OPTIONS, M_OTHER };
+enum method {
+	M_GET,
+	M_POST,
+	M_PATCH,
+	M_DELETE,
+	M_PUT,
+	M_HEAD,
+	M_OPTIONS,
+	M_OTHER
+};
 
 struct hdr {
-	char	*line;			/* "Name: value", owned */
+	char *line; /* "Name: value", owned */
 };
 
 struct req {
-	struct FCGX_Request *fcgx;	/* libfcgi request, borrowed */
-	enum method method;		/* parsed REQUEST_METHOD */
-	const char *method_str;		/* borrowed until finish */
-	const char *path;		/* path below /api/v1, borrowed */
-	const char *query;		/* QUERY_STRING, borrowed */
-	const char *content_type;	/* CONTENT_TYPE or NULL */
-	long long content_length;	/* -1 if absent */
-	const char *remote_addr;	/* REMOTE_ADDR, "" if absent */
-	const char *user_agent;		/* HTTP_USER_AGENT, "" if absent */
-	const char *authorization;	/* HTTP_AUTHORIZATION or NULL */
-	const char *cookie;		/* HTTP_COOKIE or NULL */
-	const char *origin;		/* HTTP_ORIGIN or NULL */
-	const char *fetch_site;		/* HTTP_SEC_FETCH_SITE or NULL */
-	const char *host;		/* HTTP_HOST or NULL */
-	const char *scheme;		/* REQUEST_SCHEME ("http" if absent) */
-	const char *server_port;	/* SERVER_PORT or NULL */
-	char	 reqid[REQID_MAX + 1];	/* echoed or generated X-Request-Id */
-	char	 ua_buf[UA_MAX + 1];	/* User-Agent as valid, bounded UTF-8 */
-	char	 addr_buf[ADDR_MAX + 1]; /* REMOTE_ADDR, likewise */
-	char	 param[UUID_LEN + 8];	/* trailing path segment of R_PARAM routes */
-	char	*body;			/* NUL-terminated body, owned */
-	size_t	 body_len;		/* bytes in body */
-	struct json_object *json;	/* parsed body object, owned */
-	const char *arg[FIELDS_MAX];	/* the route's checked fields, NULL if absent */
-	int	 route;			/* index in the route table, -1 if none */
+	struct FCGX_Request *fcgx;   /* libfcgi request, borrowed */
+	enum method method;          /* parsed REQUEST_METHOD */
+	const char *method_str;      /* borrowed until finish */
+	const char *path;            /* path below /api/v1, borrowed */
+	const char *query;           /* QUERY_STRING, borrowed */
+	const char *content_type;    /* CONTENT_TYPE or NULL */
+	long long content_length;    /* -1 if absent */
+	const char *remote_addr;     /* REMOTE_ADDR, "" if absent */
+	const char *user_agent;      /* HTTP_USER_AGENT, "" if absent */
+	const char *authorization;   /* HTTP_AUTHORIZATION or NULL */
+	const char *cookie;          /* HTTP_COOKIE or NULL */
+	const char *origin;          /* HTTP_ORIGIN or NULL */
+	const char *fetch_site;      /* HTTP_SEC_FETCH_SITE or NULL */
+	const char *host;            /* HTTP_HOST or NULL */
+	const char *scheme;          /* REQUEST_SCHEME ("http" if absent) */
+	const char *server_port;     /* SERVER_PORT or NULL */
+	char reqid[REQID_MAX + 1];   /* echoed or generated X-Request-Id */
+	char ua_buf[UA_MAX + 1];     /* User-Agent as valid, bounded UTF-8 */
+	char addr_buf[ADDR_MAX + 1]; /* REMOTE_ADDR, likewise */
+	char param[UUID_LEN + 8]; /* trailing path segment of R_PARAM routes */
+	char *body;               /* NUL-terminated body, owned */
+	size_t body_len;          /* bytes in body */
+	struct json_object *json; /* parsed body object, owned */
+	const char
+	    *arg[FIELDS_MAX]; /* the route's checked fields, NULL if absent */
+	int route;            /* index in the route table, -1 if none */
 	/* who is asking: set by the application's identify hook */
-	void	*app;			/* its per-request state, owned */
-	void	(*app_free)(void *);	/* releases app at req_free */
-	char	 who[UUID_LEN + 1];	/* the principal, for the access log */
-	int	 ambient;		/* credential came with the browser (cookie) */
+	void *app;                /* its per-request state, owned */
+	void (*app_free)(void *); /* releases app at req_free */
+	char who[UUID_LEN + 1];   /* the principal, for the access log */
+	int ambient; /* credential came with the browser (cookie) */
 	/* response state */
-	int	 status;		/* 0 until a response is written */
-	struct hdr hdrs[8];		/* extra response headers */
-	size_t	 nhdrs;			/* used entries of hdrs */
-	int	 no_store;		/* Cache-Control: no-store */
-	struct timespec start;		/* for the access log */
+	int status;            /* 0 until a response is written */
+	struct hdr hdrs[8];    /* extra response headers */
+	size_t nhdrs;          /* used entries of hdrs */
+	int no_store;          /* Cache-Control: no-store */
+	struct timespec start; /* for the access log */
 };
 
-void	 req_init(struct req *, struct FCGX_Request *, char **envp);
-void	 req_free(struct req *);
+void req_init(struct req *, struct FCGX_Request *, char **envp);
+void req_free(struct req *);
 const char *req_param(char **envp, const char *name);
-int	 req_read_body(struct req *, size_t max);
-int	 req_parse_json(struct req *, char *dupkey, size_t dupkeylen);
-int	 req_same_origin(const struct req *);
-int	 req_cookie(const char *header, const char *name, char *out, size_t outlen);
-int	 req_bearer(const char *header, const char **tok, size_t *len);
-int	 req_query(const char *query, const char *name, char *out, size_t outlen);
-void	 req_set_who(struct req *, const char *who);
+int req_read_body(struct req *, size_t max);
+int req_parse_json(struct req *, char *dupkey, size_t dupkeylen);
+int req_same_origin(const struct req *);
+int req_cookie(const char *header, const char *name, char *out, size_t outlen);
+int req_bearer(const char *header, const char **tok, size_t *len);
+int req_query(const char *query, const char *name, char *out, size_t outlen);
+void req_set_who(struct req *, const char *who);
 enum method req_method(const char *);
 const char *method_name(enum method);
 

@@ -17,8 +17,8 @@ const struct api_error err_invalid_json = { 400, "invalid_json",
 	"Request body must be a JSON object" };
 const struct api_error err_invalid_request = { 400, "invalid_request",
 	"Invalid request" };
-const struct api_error err_unsupported_media = { 415,
-	"unsupported_media_type", "Content-Type must be application/json" };
+const struct api_error err_unsupported_media = { 415, "unsupported_media_type",
+	"Content-Type must be application/json" };
 const struct api_error err_payload_too_large = { 413, "payload_too_large",
 	"Request body too large" };
 const struct api_error err_not_found = { 404, "not_found", "Not found" };
@@ -27,8 +27,8 @@ const struct api_error err_method_not_allowed = { 405, "method_not_allowed",
 const struct api_error err_forbidden = { 403, "forbidden", "Forbidden" };
 const struct api_error err_rate_limited = { 429, "rate_limited",
 	"Too many requests, try again later" };
-const struct api_error err_service_unavailable = { 503,
-	"service_unavailable", "Service temporarily unavailable" };
+const struct api_error err_service_unavailable = { 503, "service_unavailable",
+	"Service temporarily unavailable" };
 const struct api_error err_internal = { 500, "internal_error",
 	"Internal error" };
 
@@ -58,19 +58,32 @@ static const char *
 reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
 	}
 }
 
@@ -81,6 +94,7 @@ size_t
 resp_render(struct req *r, const char *body, size_t bodylen, char **out)
 {
 	size_t cap = 512 + bodylen, n = 0, i;
+	const char *nostore;
 	char *buf;
 	int k;
 
@@ -90,14 +104,16 @@ resp_render(struct req *r, const char *body, size_t bodylen, char **out)
 		*out = NULL;
 		return 0;
 	}
-	k = snprintf(buf, cap, "Status: %d %s\r\n"
+	nostore = "";
+	if (r->no_store)
+		nostore = "Cache-Control: no-store\r\nPragma: no-cache\r\n";
+	k = snprintf(buf, cap,
+	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "X-Request-Id: %s\r\n"
 	    "X-Content-Type-Options: nosniff\r\n%s",
-	    r->status, reason(r->status), ctype, bodylen, r->reqid,
-	    r->no_store ? "Cache-Control: no-store\r\nPragma: no-cache\r\n" :
-	    "");
+	    r->status, reason(r->status), ctype, bodylen, r->reqid, nostore);
 	n = (size_t)k;
 	for (i = 0; i < r->nhdrs; i++) {
 		k = snprintf(buf + n, cap - n, "%s\r\n", r->hdrs[i].line);
@@ -129,8 +145,8 @@ write_out(struct req *r, const char *body, size_t len)
 
 /* A non-JSON body (the Prometheus text of /metrics). */
 void
-resp_raw(struct req *r, int status, const char *content_type,
-    const char *body, size_t len)
+resp_raw(struct req *r, int status, const char *content_type, const char *body,
+    size_t len)
 {
 	if (r->status != 0)
 		return;
@@ -152,7 +168,8 @@ resp_json(struct req *r, int status, struct json_object *body)
 		return;
 	}
 	if (body == NULL) {
-		static const char fallback[] = "{\"error\":\"internal_error\","
+		static const char fallback[] =
+		    "{\"error\":\"internal_error\","
 		    "\"message\":\"Internal error\"}";
 
 		r->status = 500;
@@ -160,8 +177,8 @@ resp_json(struct req *r, int status, struct json_object *body)
 		return;
 	}
 	r->status = status;
-	s = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	s = json_object_to_json_string_length(body,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	write_out(r, s, len);
 	json_object_put(body);
 }
@@ -177,21 +194,20 @@ resp_error_extra(struct req *r, api_err e, const char *message,
 		resp_json(r, e->status, NULL);
 		return;
 	}
-	json_object_object_add(o, "error",
-	    json_object_new_string(e->code));
+	json_object_object_add(o, "error", json_object_new_string(e->code));
 	json_object_object_add(o, "message",
 	    json_object_new_string(message ? message : e->message));
 	if (extra != NULL) {
 		json_object_object_foreach(extra, k, v)
-			json_object_object_add(o, k, json_object_get(v));
+		    json_object_object_add(o, k, json_object_get(v));
 		json_object_put(extra);
 	}
 	if (e->status == 401) {
 		/* RFC 6750: name the error when a token was presented. */
 		if (strcmp(e->code, "invalid_token") == 0 &&
 		    (r->authorization != NULL || r->body_len > 0))
-			resp_header(r, "WWW-Authenticate: Bearer "
-			    "error=\"invalid_token\"");
+			resp_header(r,
+			    "WWW-Authenticate: Bearer error=\"invalid_token\"");
 		else
 			resp_header(r, "WWW-Authenticate: Bearer");
 	}

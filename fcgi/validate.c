@@ -25,7 +25,7 @@ valid_uuid(const char *s)
 			if (s[i] != '-')
 				return 0;
 		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+		               (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	}
 	return 1;
@@ -81,8 +81,9 @@ valid_https_url(const char *s)
 	if (s[8] == '/' || s[8] == '@' || s[8] == ':')
 		return 0;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
-		    s[i] == '"' || s[i] == '<' || s[i] == '>' || s[i] == '\\')
+		if ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f || s[i] == '"' || s[i] == '<' ||
+		    s[i] == '>' || s[i] == '\\')
 			return 0;
 	return 1;
 }
@@ -173,10 +174,11 @@ utf8_sanitize(const char *in, char *out, size_t outlen)
 			n = 4;
 		else
 			n = 0;
-		if (n > 1 && (strnlen((const char *)s, n) < n ||
-		    !utf8_valid((const char *)s, n)))
+		if (n > 1 &&
+		    (strnlen((const char *)s, n) < n ||
+		        !utf8_valid((const char *)s, n)))
 			n = 0;
-		if (n == 0) {			/* not UTF-8: U+FFFD */
+		if (n == 0) { /* not UTF-8: U+FFFD */
 			if (o + 3 >= outlen)
 				break;
 			memcpy(out + o, "\xef\xbf\xbd", 3);
@@ -222,7 +224,7 @@ canon_ident(const char *in, char *out, size_t outlen)
 		out[i] = '\0';
 		return;
 	}
-	if (len >= outlen) {		/* cut at a character boundary */
+	if (len >= outlen) { /* cut at a character boundary */
 		len = outlen - 1;
 		while (len > 0 && (f[len] & 0xc0) == 0x80)
 			len--;

@@ -4,17 +4,17 @@
 
 #include <stddef.h>
 
-int	 valid_uuid(const char *);
-int	 valid_email(const char *);
-int	 valid_https_url(const char *);
-#define REQID_MAX	64	/* longest X-Request-Id echoed */
-int	 valid_reqid(const char *);
-int	 valid_name(const char *, size_t min, size_t max);
-size_t	 utf8_chars(const char *);
-int	 has_control(const char *);
-#define CANON_MAX	1024
-void	 canon_ident(const char *in, char *out, size_t outlen);
-int	 utf8_valid(const char *, size_t);
-size_t	 utf8_sanitize(const char *in, char *out, size_t outlen);
+int valid_uuid(const char *);
+int valid_email(const char *);
+int valid_https_url(const char *);
+#define REQID_MAX 64 /* longest X-Request-Id echoed */
+int valid_reqid(const char *);
+int valid_name(const char *, size_t min, size_t max);
+size_t utf8_chars(const char *);
+int has_control(const char *);
+#define CANON_MAX 1024
+void canon_ident(const char *in, char *out, size_t outlen);
+int utf8_valid(const char *, size_t);
+size_t utf8_sanitize(const char *in, char *out, size_t outlen);
 
 #endif

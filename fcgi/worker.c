@@ -40,12 +40,12 @@ serve(FCGX_Request *fx)
 	req_init(&r, fx, fx->envp);
 	log_set_reqid(r.reqid);
 	dispatch(&r);
-	db_rollback();		/* never carry a transaction across requests */
+	db_rollback(); /* never carry a transaction across requests */
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - r.start.tv_sec) * 1e3 +
 	    (double)(end.tv_nsec - r.start.tv_nsec) / 1e6;
-	log_request(r.reqid, r.method_str, r.path[0] ? r.path : "-",
-	    r.status, ms, r.who[0] ? r.who : NULL);
+	log_request(r.reqid, r.method_str, r.path[0] ? r.path : "-", r.status,
+	    ms, r.who[0] ? r.who : NULL);
 	metrics_request(r.route, r.status, ms / 1e3);
 	log_set_reqid(NULL);
 	FCGX_Finish_r(fx);
@@ -62,7 +62,7 @@ worker_run(int listen_fd, int (*init)(void))
 	int rc;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept() must return */
+	sa.sa_handler = on_term; /* no SA_RESTART: accept() must return */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -101,7 +101,8 @@ worker_run(int listen_fd, int (*init)(void))
 		}
 		serve(&fx);
 		if (cfg.max_requests > 0 && ++served >= cfg.max_requests) {
-			log_info("worker: recycling after %ld requests", served);
+			log_info("worker: recycling after %ld requests",
+			    served);
 			break;
 		}
 	}

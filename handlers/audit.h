@@ -3,7 +3,7 @@
 #define FA_AUDIT_H
 
 struct req;
-int	 audit_write(struct req *, const char *uid, const char *event,
-	    const char *outcome);
+int audit_write(struct req *, const char *uid, const char *event,
+    const char *outcome);
 
 #endif

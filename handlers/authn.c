@@ -110,8 +110,8 @@ auth_bearer(struct req *r)
 		return -1;
 	}
 	if (req_bearer(r->authorization, &tok, &len) == -1) {
-		resp_error(r, ERR_INVALID_TOKEN, "Malformed Authorization "
-		    "header");
+		resp_error(r, ERR_INVALID_TOKEN,
+		    "Malformed Authorization header");
 		return -1;
 	}
 	if (auth_token(r, tok, len, &err) == -1) {
@@ -136,7 +136,7 @@ current_refresh(const char *sid, const char *rt)
 	ok = PQntuples(res) == 1 &&
 	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "rotated")), "f") == 0 &&
 	    crypto_ct_equal(PQgetvalue(res, 0, PQfnumber(res, "session_id")),
-	    sid, UUID_LEN);
+	        sid, UUID_LEN);
 	PQclear(res);
 	return ok;
 }
@@ -171,8 +171,8 @@ auth_cookies(struct req *r)
 		return -1;
 	}
 	if (ok == 0) {
-		resp_error(r, ERR_INVALID_TOKEN, "Missing or invalid session "
-		    "cookies");
+		resp_error(r, ERR_INVALID_TOKEN,
+		    "Missing or invalid session cookies");
 		return -1;
 	}
 	a->via_cookie = r->ambient = 1;

@@ -13,13 +13,13 @@
 #include "response.h"
 
 struct auth {
-	char	 uid[UUID_LEN + 1];	/* user id from a verified token/cookie */
-	char	 sid[UUID_LEN + 1];	/* session id */
-	char	 jti[UUID_LEN + 1];	/* token id ("" for cookies) */
-	char	 email[256];		/* email claim */
-	long long iat, exp;		/* token times */
-	struct json_object *claims;	/* all verified claims, owned */
-	int	 via_cookie;		/* authenticated by session cookies */
+	char uid[UUID_LEN + 1];     /* user id from a verified token/cookie */
+	char sid[UUID_LEN + 1];     /* session id */
+	char jti[UUID_LEN + 1];     /* token id ("" for cookies) */
+	char email[256];            /* email claim */
+	long long iat, exp;         /* token times */
+	struct json_object *claims; /* all verified claims, owned */
+	int via_cookie;             /* authenticated by session cookies */
 };
 
 /* The identity of an R_AUTH request (never NULL there), else NULL. */
@@ -29,8 +29,8 @@ auth_of(struct req *r)
 	return r->app;
 }
 
-int	 authenticate(struct req *, unsigned route_flags);
-int	 auth_token(struct req *, const char *tok, size_t len, api_err *);
-int	 auth_bearer(struct req *);
+int authenticate(struct req *, unsigned route_flags);
+int auth_token(struct req *, const char *tok, size_t len, api_err *);
+int auth_bearer(struct req *);
 
 #endif

@@ -24,8 +24,8 @@
 #include "routes.h"
 #include "validate.h"
 
-#define CODE_TTL	600
-#define RESEND		60
+#define CODE_TTL 600
+#define RESEND   60
 
 static int
 six_digits(char out[7])
@@ -49,9 +49,9 @@ captcha_mac(const char *msg, char out[65])
 	unsigned char k[32], md[32];
 	int i;
 
-	if (datakey_sub(DK_CAPTCHA, k) == -1 || crypto_hmac_sha256(k,
-	    sizeof(k), msg, strlen(msg), md) == -1)
-		crypto_random(md, sizeof(md));	/* matches nothing */
+	if (datakey_sub(DK_CAPTCHA, k) == -1 ||
+	    crypto_hmac_sha256(k, sizeof(k), msg, strlen(msg), md) == -1)
+		crypto_random(md, sizeof(md)); /* matches nothing */
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
@@ -87,7 +87,7 @@ captcha_hash(const char *key, const char *code, char out[65])
 	crypto_wipe(buf, sizeof(buf));
 }
 
-#define CAPTCHA_TRIES	5
+#define CAPTCHA_TRIES 5
 
 /*
  * 1: the code is right (and now used up); 0: wrong, missing or expired
@@ -150,7 +150,9 @@ captcha_issue(const char *email, char key[65], char code[7], long *retry)
 		freeReplyObject(rep);
 		rep = cache_cmd("TTL fa:ccr:%s", key);
 		*retry = rep && rep->type == REDIS_REPLY_INTEGER &&
-		    rep->integer > 0 ? (long)rep->integer : RESEND;
+		        rep->integer > 0 ?
+		    (long)rep->integer :
+		    RESEND;
 		freeReplyObject(rep);
 		return 1;
 	}
@@ -184,7 +186,7 @@ handle_captcha(struct req *r)
 	int rc;
 
 	if (rl_hit("captcha-ip", r->remote_addr, cfg.rl_captcha_ip,
-	    cfg.rl_window, &retry)) {
+	        cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
 	}
@@ -195,9 +197,11 @@ handle_captcha(struct req *r)
 			resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 		return;
 	}
-	rc = mail_queuef("captcha", email, "Your registration code", "Your "
+	rc = mail_queuef("captcha", email, "Your registration code",
+	    "Your "
 	    "registration code is %s\n\nIt is valid for 10 minutes. If you did "
-	    "not ask for it, ignore this message.\n", code);
+	    "not ask for it, ignore this message.\n",
+	    code);
 	crypto_wipe(code, sizeof(code));
 	if (rc == -1) {
 		freeReplyObject(cache_cmd("DEL fa:ccr:%s fa:cc:%s", key, key));

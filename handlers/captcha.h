@@ -2,6 +2,6 @@
 #ifndef FA_CAPTCHA_H
 #define FA_CAPTCHA_H
 
-int	 captcha_check(const char *email, const char *code);
+int captcha_check(const char *email, const char *code);
 
 #endif

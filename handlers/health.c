@@ -20,6 +20,14 @@ handle_ping(struct req *r)
 	resp_json(r, 200, json_object_new_object());
 }
 
+static const char *
+down_message(int pg, int rd)
+{
+	if (!pg && !rd)
+		return "Postgres and Redis are unavailable";
+	return !pg ? "Postgres is unavailable" : "Redis is unavailable";
+}
+
 void
 handle_health(struct req *r)
 {
@@ -39,9 +47,8 @@ handle_health(struct req *r)
 		/* Also the uniform error body, so both shapes hold. */
 		json_object_object_add(o, "error",
 		    json_object_new_string(ERR_SERVICE_UNAVAILABLE->code));
-		json_object_object_add(o, "message", json_object_new_string(
-		    !pg && !rd ? "Postgres and Redis are unavailable" :
-		    !pg ? "Postgres is unavailable" : "Redis is unavailable"));
+		json_object_object_add(o, "message",
+		    json_object_new_string(down_message(pg, rd)));
 	}
 	r->no_store = 1;
 	resp_json(r, pg && rd ? 200 : 503, o);

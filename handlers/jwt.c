@@ -22,25 +22,25 @@
 #include "log.h"
 #include "validate.h"
 
-#define JWT_MAX		4096	/* longer tokens are refused unparsed */
-#define LEEWAY		5	/* seconds of clock skew for exp/nbf */
-#define MAX_KEYS	8	/* EdDSA keys for rotation */
+#define JWT_MAX  4096 /* longer tokens are refused unparsed */
+#define LEEWAY   5    /* seconds of clock skew for exp/nbf */
+#define MAX_KEYS 8    /* EdDSA keys for rotation */
 
 enum alg { ALG_HS256, ALG_EDDSA };
 
 struct key {
-	char		 kid[65];	/* key id */
-	EVP_PKEY	*pkey;		/* Ed25519 key (EdDSA) */
-	char		 x[64];		/* base64url public key for JWKS */
+	char kid[65];   /* key id */
+	EVP_PKEY *pkey; /* Ed25519 key (EdDSA) */
+	char x[64];     /* base64url public key for JWKS */
 };
 
 static enum alg alg;
 static unsigned char hs_secret[512];
 static size_t hs_len;
 static struct key keys[MAX_KEYS];
-static size_t nkeys;		/* keys[nkeys - 1] signs */
-#define SIGCACHE	4096
-static unsigned char sigcache[SIGCACHE][32];	/* see verify_sig() */
+static size_t nkeys; /* keys[nkeys - 1] signs */
+#define SIGCACHE 4096
+static unsigned char sigcache[SIGCACHE][32]; /* see verify_sig() */
 
 int
 jwt_set_hs_secret(const unsigned char *s, size_t len)
@@ -65,7 +65,7 @@ load_secret(const char *path, char *err, size_t errlen)
 	long n;
 
 	if ((n = secret_file_read("AUTH_JWT_SECRET_FILE", path, buf,
-	    sizeof(hs_secret), 32, err, errlen)) == -1)
+	         sizeof(hs_secret), 32, err, errlen)) == -1)
 		return -1;
 	jwt_set_hs_secret(buf, (size_t)n);
 	crypto_wipe(buf, sizeof(buf));
@@ -128,10 +128,13 @@ load_keys(const char *dir, char *err, size_t errlen)
 		k->pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 		fclose(f);
 		publen = sizeof(pub);
-		if (k->pkey == NULL || EVP_PKEY_id(k->pkey) != EVP_PKEY_ED25519 ||
+		if (k->pkey == NULL ||
+		    EVP_PKEY_id(k->pkey) != EVP_PKEY_ED25519 ||
 		    EVP_PKEY_get_raw_public_key(k->pkey, pub, &publen) != 1) {
-			snprintf(err, errlen, "AUTH_JWT_KEYS_DIR: %s is not an "
-			    "Ed25519 private key", path);
+			snprintf(err, errlen,
+			    "AUTH_JWT_KEYS_DIR: %s is not an "
+			    "Ed25519 private key",
+			    path);
 			EVP_PKEY_free(k->pkey);
 			k->pkey = NULL;
 			goto out;
@@ -186,8 +189,9 @@ sign(const char *in, size_t len, unsigned char *sig, size_t *siglen)
 		return -1;
 	*siglen = 64;
 	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, keys[nkeys - 1].pkey) ==
-	    1 && EVP_DigestSign(ctx, sig, siglen, (const unsigned char *)in,
-	    len) == 1;
+	        1 &&
+	    EVP_DigestSign(ctx, sig, siglen, (const unsigned char *)in, len) ==
+	        1;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
 }
@@ -204,9 +208,9 @@ jwt_issue(const char *uid, const char *sid, const char *email, long long now,
 
 	if (nkeys == 0 || crypto_uuid(jti) == -1)
 		return NULL;
-	snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"typ\":\"at+jwt\","
-	    "\"kid\":\"%s\"}", alg == ALG_HS256 ? "HS256" : "EdDSA",
-	    keys[nkeys - 1].kid);
+	snprintf(hdr, sizeof(hdr),
+	    "{\"alg\":\"%s\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}",
+	    alg == ALG_HS256 ? "HS256" : "EdDSA", keys[nkeys - 1].kid);
 	if ((p = json_object_new_object()) == NULL)
 		return NULL;
 	json_object_object_add(p, "iss", json_object_new_string(cfg.issuer));
@@ -221,8 +225,8 @@ jwt_issue(const char *uid, const char *sid, const char *email, long long now,
 	json_object_object_add(p, "nbf", json_object_new_int64(now));
 	json_object_object_add(p, "exp",
 	    json_object_new_int64(now + cfg.access_ttl));
-	ps = json_object_to_json_string_length(p, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
+	ps = json_object_to_json_string_length(p,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
 	cap = (strlen(hdr) + plen + 64) * 4 / 3 + 16;
 	if ((buf = malloc(cap)) == NULL)
 		goto out;
@@ -258,8 +262,9 @@ parse_segment(const char *s, size_t len)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, (const char *)buf, (int)n);
-	if (o != NULL && (json_tokener_get_parse_end(tok) != (size_t)n ||
-	    !json_object_is_type(o, json_type_object))) {
+	if (o != NULL &&
+	    (json_tokener_get_parse_end(tok) != (size_t)n ||
+	        !json_object_is_type(o, json_type_object))) {
 		json_object_put(o);
 		o = NULL;
 	}
@@ -324,7 +329,7 @@ verify_sig(const struct key *k, const char *in, size_t len,
 		return -1;
 	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
 	    EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)in,
-	    len) == 1;
+	        len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
 }
@@ -340,11 +345,11 @@ header_key(struct json_object *h)
 	if ((s = get_str(h, "alg")) == NULL ||
 	    strcmp(s, alg == ALG_HS256 ? "HS256" : "EdDSA") != 0)
 		return NULL;
-	if ((s = get_str(h, "typ")) == NULL || (strcmp(s, "at+jwt") != 0 &&
-	    strcmp(s, "application/at+jwt") != 0))
+	if ((s = get_str(h, "typ")) == NULL ||
+	    (strcmp(s, "at+jwt") != 0 && strcmp(s, "application/at+jwt") != 0))
 		return NULL;
 	if (json_object_object_get_ex(h, "crit", &v))
-		return NULL;		/* we understand no extensions */
+		return NULL; /* we understand no extensions */
 	if ((kid = get_str(h, "kid")) == NULL)
 		return NULL;
 	for (i = 0; i < nkeys; i++)
@@ -373,8 +378,9 @@ claims_ok(struct json_object *p, long long now)
 	if ((s = get_str(p, "token_type")) == NULL || strcmp(s, "access") != 0)
 		return 0;
 	return valid_uuid(get_str(p, "sub")) && valid_uuid(get_str(p, "sid")) &&
-	    valid_uuid(get_str(p, "jti")) && (get_str(p, "uid") == NULL ||
-	    strcmp(get_str(p, "uid"), get_str(p, "sub")) == 0);
+	    valid_uuid(get_str(p, "jti")) &&
+	    (get_str(p, "uid") == NULL ||
+	        strcmp(get_str(p, "uid"), get_str(p, "sub")) == 0);
 }
 
 /*
@@ -414,12 +420,12 @@ jwt_verify(const char *tok, size_t len, long long now,
 		slot = sigcache_slot(md);
 		if (!crypto_ct_equal(sigcache[slot], md, sizeof(md))) {
 			if (verify_sig(k, tok, (size_t)(d2 - tok), sig,
-			    (size_t)siglen) == -1)
+			        (size_t)siglen) == -1)
 				goto out;
 			memcpy(sigcache[slot], md, sizeof(md));
 		}
 	} else if (verify_sig(k, tok, (size_t)(d2 - tok), sig,
-	    (size_t)siglen) == -1)
+	               (size_t)siglen) == -1)
 		goto out;
 	/* Only now is the payload trusted. */
 	if ((p = parse_segment(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL)
@@ -450,9 +456,11 @@ jwt_jwks(void)
 		    json_object_new_string("Ed25519"));
 		json_object_object_add(k, "kid",
 		    json_object_new_string(keys[i].kid));
-		json_object_object_add(k, "x", json_object_new_string(keys[i].x));
+		json_object_object_add(k, "x",
+		    json_object_new_string(keys[i].x));
 		json_object_object_add(k, "use", json_object_new_string("sig"));
-		json_object_object_add(k, "alg", json_object_new_string("EdDSA"));
+		json_object_object_add(k, "alg",
+		    json_object_new_string("EdDSA"));
 		json_object_array_add(arr, k);
 	}
 	json_object_object_add(o, "keys", arr);

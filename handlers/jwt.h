@@ -8,13 +8,13 @@
 
 struct json_object;
 
-int	 jwt_init(char *err, size_t errlen);
-void	 jwt_free(void);
-char	*jwt_issue(const char *uid, const char *sid, const char *email,
-	    long long now, char jti_out[UUID_LEN + 1]);
-int	 jwt_verify(const char *tok, size_t len, long long now,
-	    struct json_object **claims);
+int jwt_init(char *err, size_t errlen);
+void jwt_free(void);
+char *jwt_issue(const char *uid, const char *sid, const char *email,
+    long long now, char jti_out[UUID_LEN + 1]);
+int jwt_verify(const char *tok, size_t len, long long now,
+    struct json_object **claims);
 struct json_object *jwt_jwks(void);
-int	 jwt_set_hs_secret(const unsigned char *, size_t);
+int jwt_set_hs_secret(const unsigned char *, size_t);
 
 #endif

@@ -78,8 +78,9 @@ sign_in(struct req *r, const struct user *u)
 		session_mirror_set(s.sid, u->id, s.idle_exp);
 		session_cookies(r, s.sid, s.refresh, cfg.refresh_ttl);
 		req_set_who(r, u->id);
-		resp_json(r, 200, token_body(r, u->id, s.sid, u->email,
-		    s.refresh, s.idle_exp));
+		resp_json(r, 200,
+		    token_body(r, u->id, s.sid, u->email, s.refresh,
+		        s.idle_exp));
 	}
 	session_free(&s);
 	if (rehash != NULL)

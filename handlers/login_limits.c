@@ -24,8 +24,8 @@ limit_account_failed(const char *key)
 {
 	long retry;
 
-	(void)rl_hit("login-account", key, cfg.rl_login_account,
-	    cfg.rl_window, &retry);
+	(void)rl_hit("login-account", key, cfg.rl_login_account, cfg.rl_window,
+	    &retry);
 }
 
 /* A failed login: one more failure for the account and the address. */
@@ -35,8 +35,8 @@ limit_login_failed(struct req *r, const char *key)
 	long retry;
 
 	limit_account_failed(key);
-	(void)rl_hit("login-ip", r->remote_addr, cfg.rl_login_ip,
-	    cfg.rl_window, &retry);
+	(void)rl_hit("login-ip", r->remote_addr, cfg.rl_login_ip, cfg.rl_window,
+	    &retry);
 }
 
 /* The right password: the account's failures are forgiven. */

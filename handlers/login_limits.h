@@ -10,10 +10,10 @@
 
 struct req;
 
-int	 limit_login_ip(struct req *, long *retry);
-int	 limit_login_account(const char *key, long *retry);
-void	 limit_account_failed(const char *key);
-void	 limit_login_failed(struct req *, const char *key);
-void	 limit_login_clear(const char *key);
+int limit_login_ip(struct req *, long *retry);
+int limit_login_account(const char *key, long *retry);
+void limit_account_failed(const char *key);
+void limit_login_failed(struct req *, const char *key);
+void limit_login_clear(const char *key);
 
 #endif

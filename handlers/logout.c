@@ -31,8 +31,9 @@ end_sessions(struct req *r, enum revoke_scope scope, const char *key,
 		return -1;
 	}
 	n = PQntuples(res);
-	if (n == 0 && heal != NULL && session_mirror_revoke(heal,
-	    (long long)time(NULL) + cfg.session_max_ttl) == -1) {
+	if (n == 0 && heal != NULL &&
+	    session_mirror_revoke(heal,
+	        (long long)time(NULL) + cfg.session_max_ttl) == -1) {
 		PQclear(res);
 		db_rollback();
 		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
@@ -54,7 +55,8 @@ answer(struct req *r, const char *message, int revoked)
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "message", json_object_new_string(message));
 	if (revoked >= 0)
-		json_object_object_add(o, "revoked", json_object_new_int(revoked));
+		json_object_object_add(o, "revoked",
+		    json_object_new_int(revoked));
 	resp_json(r, 200, o);
 }
 

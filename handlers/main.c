@@ -27,13 +27,14 @@
 static const char *const counter_names[] = COUNTER_NAMES;
 static char *cfg_file;
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: fcgi-auth [-c FILE] [-s PATH|HOST:PORT]   serve FastCGI\n"
-	    "       fcgi-auth [-c FILE] --check-config       print configuration\n"
-	    "       fcgi-auth [-c FILE] migrate [DIR]        apply sql/ migrations\n"
+	    "       fcgi-auth [-c FILE] --check-config       print "
+	    "configuration\n"
+	    "       fcgi-auth [-c FILE] migrate [DIR]        apply sql/ "
+	    "migrations\n"
 	    "       fcgi-auth [-c FILE] user set-role NAME user|admin\n");
 	exit(2);
 }
@@ -53,8 +54,8 @@ dev_secret(void)
 	}
 	if (access(cfg.jwt_secret_file, F_OK) == 0)
 		return 0;
-	if (secret_file_create("AUTH_JWT_SECRET_FILE", cfg.jwt_secret_file,
-	    48, err, sizeof(err)) == -1) {
+	if (secret_file_create("AUTH_JWT_SECRET_FILE", cfg.jwt_secret_file, 48,
+	        err, sizeof(err)) == -1) {
 		fprintf(stderr, "fcgi-auth: %s\n", err);
 		return -1;
 	}
@@ -94,8 +95,9 @@ load_all(const char *file, int first)
 	}
 	pw_free_common();
 	if (pw_load_common(cfg.common_passwords) == -1) {
-		fprintf(stderr, "fcgi-auth: AUTH_COMMON_PASSWORDS_FILE: "
-		    "cannot read %s\n", cfg.common_passwords);
+		fprintf(stderr,
+		    "fcgi-auth: AUTH_COMMON_PASSWORDS_FILE: cannot read %s\n",
+		    cfg.common_passwords);
 		if (first)
 			return -1;
 	}
@@ -145,8 +147,9 @@ command(int check, int argc, char **argv)
 	log_set_level(cfg.log_level);
 	if (check) {
 		cfg_print(&cfg, stdout);
-		rc = !cfg.dev && (jwt_init(err, sizeof(err)) == -1 ||
-		    datakey_load(err, sizeof(err)) == -1);
+		rc = !cfg.dev &&
+		    (jwt_init(err, sizeof(err)) == -1 ||
+		        datakey_load(err, sizeof(err)) == -1);
 		if (rc)
 			fprintf(stderr, "fcgi-auth: %s\n", err);
 		datakey_free();
@@ -172,17 +175,18 @@ serve(const char *sock)
 	int rc;
 
 	if (geteuid() == 0) {
-		fprintf(stderr, "fcgi-auth: refusing to run as root "
+		fprintf(stderr,
+		    "fcgi-auth: refusing to run as root "
 		    "(use spawn-fcgi -u USER or a service user)\n");
 		return 1;
 	}
 	if (load_all(cfg_file, 1) == -1 || master_listen(sock) == -1)
 		return 1;
-	if (dispatch_init(&app_routes) == -1 || metrics_set_counters(
-	    counter_names, sizeof(counter_names) / sizeof(counter_names[0])) ==
-	    -1) {
-		fprintf(stderr, "fcgi-auth: the route table or the metrics "
-		    "do not fit\n");
+	if (dispatch_init(&app_routes) == -1 ||
+	    metrics_set_counters(counter_names,
+	        sizeof(counter_names) / sizeof(counter_names[0])) == -1) {
+		fprintf(stderr,
+		    "fcgi-auth: the route table or the metrics do not fit\n");
 		return 1;
 	}
 	rc = master_run(&hooks);

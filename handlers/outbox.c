@@ -54,7 +54,8 @@ mail_queuef(const char *kind, const char *to, const char *subject,
 	va_start(ap, fmt);
 	n = vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	rc = n < 0 || (size_t)n >= sizeof(body) ? -1 :
+	rc = n < 0 || (size_t)n >= sizeof(body) ?
+	    -1 :
 	    mail_queue(kind, to, subject, body);
 	crypto_wipe(body, sizeof(body));
 	return rc;

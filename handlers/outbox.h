@@ -4,11 +4,10 @@
 
 #include <stddef.h>
 
-int	 mail_queue(const char *kind, const char *to, const char *subject,
-	    const char *body);
-int	 mail_queuef(const char *kind, const char *to, const char *subject,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int	 mail_link(char *out, size_t outlen, const char *base,
-	    const char *token);
+int mail_queue(const char *kind, const char *to, const char *subject,
+    const char *body);
+int mail_queuef(const char *kind, const char *to, const char *subject,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int mail_link(char *out, size_t outlen, const char *base, const char *token);
 
 #endif

@@ -20,9 +20,9 @@
 #include "password.h"
 #include "validate.h"
 
-static struct crypt_data cd;		/* ~32 KiB scratch, wiped after use */
-static char prefix[64];			/* "$y$<params>$" at current cost */
-static char *dummy;			/* hash of a random password */
+static struct crypt_data cd; /* ~32 KiB scratch, wiped after use */
+static char prefix[64];      /* "$y$<params>$" at current cost */
+static char *dummy;          /* hash of a random password */
 
 /*
  * NFKC-normalise a password (NIST SP 800-63B 5.1.1.2), so composed and
@@ -46,7 +46,7 @@ pw_normalize(const char *pw)
 	out[len] = '\0';
 	crypto_wipe(n, len);
 	free(n);
-	if (strlen(out) != len) {	/* an embedded NUL */
+	if (strlen(out) != len) { /* an embedded NUL */
 		crypto_wipe(out, len);
 		free(out);
 		return NULL;
@@ -72,7 +72,7 @@ pw_hash(const char *raw)
 	if ((pw = pw_normalize(raw)) == NULL)
 		return NULL;
 	if ((salt = crypt_gensalt_ra("$y$", (unsigned long)cfg.password_cost,
-	    NULL, 0)) == NULL) {
+	         NULL, 0)) == NULL) {
 		pw_hash_free(pw);
 		return NULL;
 	}
@@ -127,7 +127,7 @@ pw_init(void)
 	int dollars = 0;
 
 	if ((salt = crypt_gensalt_ra("$y$", (unsigned long)cfg.password_cost,
-	    NULL, 0)) == NULL)
+	         NULL, 0)) == NULL)
 		return -1;
 	for (p = salt; *p && dollars < 3; p++)
 		if (*p == '$')

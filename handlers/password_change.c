@@ -30,7 +30,7 @@ change(struct req *r, const char *hash)
 
 	if (db_begin() == -1 || user_set_hash(a->uid, hash) == -1 ||
 	    (rev = session_revoke(REVOKE_OTHERS, a->uid, a->sid,
-	    "password_change")) == NULL) {
+	         "password_change")) == NULL) {
 		resp_db_error(r);
 		return;
 	}
@@ -67,8 +67,8 @@ handle_password_change(struct req *r)
 	    !pw_verify(r->arg[PWC_CURRENT], u.password_hash)) {
 		limit_account_failed(uid);
 		(void)audit_write(r, uid, "password_change", "wrong_password");
-		resp_error(r, ERR_INVALID_CREDENTIALS, "Current password is "
-		    "incorrect");
+		resp_error(r, ERR_INVALID_CREDENTIALS,
+		    "Current password is incorrect");
 		PQclear(res);
 		return;
 	}

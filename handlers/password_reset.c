@@ -46,7 +46,7 @@ static const char reset_msg[] =
  * every answer is held until a fixed floor has passed since the request
  * started; both branches finish well inside it.
  */
-#define RESET_FLOOR_NS	(20 * 1000 * 1000L)
+#define RESET_FLOOR_NS (20 * 1000 * 1000L)
 
 static void
 time_floor(const struct req *r)
@@ -73,8 +73,8 @@ send_link(const struct user *u)
 	const char *p[3] = { u->id, hash, ttl };
 	int rc = -1;
 
-	if (link_token_new(cfg.reset_password_url, hash, link,
-	    sizeof(link)) == -1)
+	if (link_token_new(cfg.reset_password_url, hash, link, sizeof(link)) ==
+	    -1)
 		goto out;
 	snprintf(ttl, sizeof(ttl), "%ld", cfg.reset_ttl);
 	if (db_run(&q_set, 3, p) == -1)
@@ -83,8 +83,8 @@ send_link(const struct user *u)
 	    "Someone (hopefully you) asked to reset the password of the "
 	    "account %s.\n\nSet a new password here (the link works once, for "
 	    "%ld minutes):\n\n%s\n\nIf you did not ask for this, ignore this "
-	    "message; your password is unchanged.\n", u->username,
-	    cfg.reset_ttl / 60, link);
+	    "message; your password is unchanged.\n",
+	    u->username, cfg.reset_ttl / 60, link);
 out:
 	crypto_wipe(link, sizeof(link));
 	return rc;
@@ -105,8 +105,9 @@ handle_password_reset(struct req *r)
 	/* Per email: the canonical address, however it is spelled. */
 	canon_ident(email, canon, sizeof(canon));
 	if (rl_hit("reset-ip", r->remote_addr, cfg.rl_reset_ip, cfg.rl_window,
-	    &retry) || rl_hit("reset-email", canon, cfg.rl_reset_email,
-	    cfg.rl_window, &retry)) {
+	        &retry) ||
+	    rl_hit("reset-email", canon, cfg.rl_reset_email, cfg.rl_window,
+	        &retry)) {
 		resp_rate_limited(r, retry);
 		return;
 	}
@@ -117,11 +118,9 @@ handle_password_reset(struct req *r)
 	known = PQntuples(res) == 1 && user_read(res, 0, &u) == 0 &&
 	    (name == NULL || strcasecmp(name, u.username) == 0);
 	/* Both branches do one small transaction, so they cost the same. */
-	rc = db_begin();
-	if (rc == 0 && known)
-		rc = send_link(&u) == -1 || audit_write(r, u.id,
-		    "password_reset_request", "sent") == -1 ? -1 : 0;
-	else if (rc == 0)
+	if ((rc = db_begin()) == 0 && known && (rc = send_link(&u)) == 0)
+		rc = audit_write(r, u.id, "password_reset_request", "sent");
+	else if (rc == 0 && !known)
 		rc = audit_write(r, NULL, "password_reset_request",
 		    "unknown_account");
 	PQclear(res);
@@ -149,10 +148,10 @@ reset(struct req *r, const char *token_hash, const char *newhash)
 	if ((q = link_consume(r, &q_consume, 2, p)) == NULL)
 		return;
 	if ((rev = session_revoke(REVOKE_USER, PQgetvalue(q, 0, 0), NULL,
-	    "password_reset")) == NULL)
+	         "password_reset")) == NULL)
 		resp_db_error(r);
 	else if (session_revoke_commit(r, rev, PQgetvalue(q, 0, 0),
-	    "password_reset") == 0) {
+	             "password_reset") == 0) {
 		o = json_object_new_object();
 		json_object_object_add(o, "message",
 		    json_object_new_string("password has been reset"));
@@ -171,8 +170,8 @@ handle_password_reset_confirm(struct req *r)
 	PGresult *res;
 
 	if (strcmp(pw, r->arg[CONFIRM_AGAIN]) != 0) {
-		resp_field_error(r, "new_password_confirm", "The passwords do "
-		    "not match");
+		resp_field_error(r, "new_password_confirm",
+		    "The passwords do not match");
 		return;
 	}
 	if (link_token_hash(r, r->arg[CONFIRM_TOKEN], hash) == -1)

@@ -24,7 +24,7 @@
 #include "tokens.h"
 #include "validate.h"
 
-#define GRACE	"10"	/* seconds a just-rotated token still gets its successor */
+#define GRACE "10" /* seconds a just-rotated token still gets its successor */
 
 static struct db_stmt q_rotate = DB_STMT("refresh",
     "SELECT outcome, session_id, user_id, email, idle_exp, abs_exp "
@@ -34,11 +34,11 @@ static struct db_stmt q_touch = DB_STMT("session_touch",
     "LEAST(to_timestamp($2), absolute_expires_at) WHERE id = $1 AND "
     "revoked_at IS NULL AND idle_expires_at > now() AND "
     "absolute_expires_at > now() RETURNING "
-    SQL_EPOCH("idle_expires_at") " AS idle");
+    "extract(epoch FROM idle_expires_at)::bigint AS idle");
 
 /* A row of refresh_rotate(), read by column name. */
 struct rotation {
-	const char *outcome;	/* ok | reuse | inactive | unknown */
+	const char *outcome; /* ok | reuse | inactive | unknown */
 	const char *sid, *uid, *email;
 	long long idle, abs;
 };
@@ -68,8 +68,8 @@ refresh_by_bearer(struct req *r)
 	if (auth_bearer(r) == -1)
 		return;
 	a = auth_of(r);
-	snprintf(exp, sizeof(exp), "%lld", (long long)time(NULL) +
-	    cfg.refresh_ttl);
+	snprintf(exp, sizeof(exp), "%lld",
+	    (long long)time(NULL) + cfg.refresh_ttl);
 	p[0] = a->sid;
 	p[1] = exp;
 	if (db_begin() == -1 || (res = db_exec(&q_touch, 2, p)) == NULL) {
@@ -111,8 +111,8 @@ reused(struct req *r, const struct rotation *o, int from_cookie)
 	    o->sid);
 	if (from_cookie)
 		session_cookies(r, "", "", 0);
-	resp_error(r, ERR_INVALID_GRANT, "Refresh token reuse detected; the "
-	    "session has been revoked");
+	resp_error(r, ERR_INVALID_GRANT,
+	    "Refresh token reuse detected; the session has been revoked");
 }
 
 /* token (43 chars) for its successor; csid: the cookie's session, or "". */
@@ -131,8 +131,8 @@ rotate(struct req *r, const char *token, const char *csid)
 	}
 	crypto_sha256_hex(token, strlen(token), hash);
 	crypto_sha256_hex(succ, strlen(succ), succ_hash);
-	snprintf(exp, sizeof(exp), "%lld", (long long)time(NULL) +
-	    cfg.refresh_ttl);
+	snprintf(exp, sizeof(exp), "%lld",
+	    (long long)time(NULL) + cfg.refresh_ttl);
 	if ((res = db_exec(&q_rotate, 7, p)) == NULL || PQntuples(res) != 1) {
 		PQclear(res);
 		crypto_wipe(succ, sizeof(succ));
@@ -140,9 +140,9 @@ rotate(struct req *r, const char *token, const char *csid)
 		return;
 	}
 	rotation_read(res, &o);
-	if (strcmp(o.outcome, "inactive") == 0)	/* heals a missed tombstone */
-		(void)session_mirror_revoke(o.sid, (long long)time(NULL) +
-		    cfg.session_max_ttl);
+	if (strcmp(o.outcome, "inactive") == 0) /* heals a missed tombstone */
+		(void)session_mirror_revoke(o.sid,
+		    (long long)time(NULL) + cfg.session_max_ttl);
 	if (strcmp(o.outcome, "reuse") == 0)
 		reused(r, &o, *csid != '\0');
 	else if (strcmp(o.outcome, "ok") != 0)
@@ -151,8 +151,8 @@ rotate(struct req *r, const char *token, const char *csid)
 		session_mirror_set(o.sid, o.uid, o.idle);
 		session_cookies(r, o.sid, succ, cfg.refresh_ttl);
 		req_set_who(r, o.uid);
-		resp_json(r, 200, token_body(r, o.uid, o.sid, o.email, succ,
-		    o.idle));
+		resp_json(r, 200,
+		    token_body(r, o.uid, o.sid, o.email, succ, o.idle));
 	}
 	crypto_wipe(succ, sizeof(succ));
 	PQclear(res);
@@ -165,13 +165,13 @@ handle_refresh(struct req *r)
 	const char *body = r->arg[REFRESH_TOKEN];
 
 	token[0] = csid[0] = '\0';
-	if (body != NULL)		/* "" when not a string: unknown */
+	if (body != NULL) /* "" when not a string: unknown */
 		snprintf(token, sizeof(token), "%s", body);
 	else if (r->cookie != NULL &&
 	    req_cookie(r->cookie, "refresh", token, sizeof(token)) == 1) {
 		if (!req_same_origin(r)) {
-			resp_error(r, ERR_FORBIDDEN, "Cross-site request "
-			    "refused");
+			resp_error(r, ERR_FORBIDDEN,
+			    "Cross-site request refused");
 			goto out;
 		}
 		if (req_cookie(r->cookie, "sid", csid, sizeof(csid)) != 1 ||

@@ -21,9 +21,6 @@
 static struct db_stmt q_insert = DB_STMT("user_insert",
     "INSERT INTO users (username, email, password_hash, display_name) "
     "VALUES ($1, $2, $3, $4) RETURNING id");
-static struct db_stmt q_verify_insert = DB_STMT("verify_insert",
-    "INSERT INTO email_verifications (token_hash, user_id, expires_at) "
-    "VALUES ($1, $2, now() + make_interval(secs => $3))");
 
 /* Seed 004 registers with an email only: derive a free-form username. */
 static int
@@ -50,11 +47,15 @@ derive_username(const char *email, char out[33])
 static int
 queue_verification(const char *uid, const char *email)
 {
+	static struct db_stmt q_verify_insert = DB_STMT("verify_insert",
+	    "INSERT INTO email_verifications (token_hash, user_id, expires_at) "
+	    "VALUES ($1, $2, now() + make_interval(secs => $3))");
 	char hash[65], ttl[24], link[4200];
 	const char *p[3] = { hash, uid, ttl };
 	int rc = -1;
 
-	if (link_token_new(cfg.email_verify_url, hash, link, sizeof(link)) == -1)
+	if (link_token_new(cfg.email_verify_url, hash, link, sizeof(link)) ==
+	    -1)
 		goto out;
 	snprintf(ttl, sizeof(ttl), "%ld", cfg.verify_ttl);
 	if (db_run(&q_verify_insert, 3, p) == -1)
@@ -62,7 +63,8 @@ queue_verification(const char *uid, const char *email)
 	rc = mail_queuef("email_verify", email, "Confirm your email address",
 	    "Welcome! Confirm your email address by opening this link (it "
 	    "works once, for %ld hours):\n\n%s\n\nIf you did not create an "
-	    "account, ignore this message.\n", cfg.verify_ttl / 3600, link);
+	    "account, ignore this message.\n",
+	    cfg.verify_ttl / 3600, link);
 out:
 	crypto_wipe(link, sizeof(link));
 	return rc;
@@ -81,8 +83,8 @@ send_email(struct req *r)
 		return 1;
 	if (q == 1 && (strcmp(v, "false") == 0 || strcmp(v, "0") == 0))
 		return 0;
-	resp_field_error(r, "sendEmail", "Query parameter 'sendEmail' must be "
-	    "true or false");
+	resp_field_error(r, "sendEmail",
+	    "Query parameter 'sendEmail' must be true or false");
 	return -1;
 }
 
@@ -98,7 +100,8 @@ captcha_proof(struct req *r, const char *email)
 	int rc;
 
 	if (cfg.require_captcha && code == NULL) {
-		resp_field_error(r, "captcha", "Field 'captcha' is required: "
+		resp_field_error(r, "captcha",
+		    "Field 'captcha' is required: "
 		    "request a code with POST /auth/captcha");
 		return -1;
 	}
@@ -107,8 +110,8 @@ captcha_proof(struct req *r, const char *email)
 	if ((rc = captcha_check(email, code)) == -1)
 		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 	else if (rc == 0 && cfg.require_captcha) {
-		resp_field_error(r, "captcha", "Field 'captcha' is wrong or "
-		    "expired");
+		resp_field_error(r, "captcha",
+		    "Field 'captcha' is wrong or expired");
 		rc = -1;
 	}
 	return rc;
@@ -138,13 +141,16 @@ create(struct req *r, const char *username, const char *hash, int verified,
 			return;
 		}
 		db_rollback();
-		resp_error(r, strcmp(db_constraint(), "users_email_key") == 0 ?
-		    ERR_EMAIL_TAKEN : ERR_USERNAME_TAKEN, NULL);
+		resp_error(r,
+		    strcmp(db_constraint(), "users_email_key") == 0 ?
+		        ERR_EMAIL_TAKEN :
+		        ERR_USERNAME_TAKEN,
+		    NULL);
 		return;
 	}
 	uid = PQgetvalue(res, 0, 0);
-	if ((verified ? user_set_verified(uid) : send ?
-	    queue_verification(uid, email) : 0) == -1 ||
+	if ((verified && user_set_verified(uid) == -1) ||
+	    (!verified && send && queue_verification(uid, email) == -1) ||
 	    audit_write(r, uid, "register", "success") == -1 ||
 	    db_commit() == -1) {
 		PQclear(res);
@@ -152,7 +158,8 @@ create(struct req *r, const char *username, const char *hash, int verified,
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "message", json_object_new_string("registered"));
+	json_object_object_add(o, "message",
+	    json_object_new_string("registered"));
 	json_object_object_add(o, "user_id", json_object_new_string(uid));
 	json_object_object_add(o, "username", json_object_new_string(username));
 	json_object_object_add(o, "email_verified",
@@ -185,8 +192,9 @@ handle_register(struct req *r)
 	}
 	canon_ident(email, canon, sizeof(canon));
 	if (rl_hit("register-ip", r->remote_addr, cfg.rl_register_ip,
-	    cfg.rl_window, &retry) || rl_hit("register-email", canon,
-	    cfg.rl_register_email, cfg.rl_window, &retry)) {
+	        cfg.rl_window, &retry) ||
+	    rl_hit("register-email", canon, cfg.rl_register_email,
+	        cfg.rl_window, &retry)) {
 		resp_rate_limited(r, retry);
 		return;
 	}

@@ -12,13 +12,13 @@
 #include "users.h"
 #include "validate.h"
 
-#define EMAIL_BAD	"Field 'email' must be a valid email address"
-#define DISPLAY_BAD	"Field 'display_name' must be at most 64 characters of text"
-#define PW		1024	/* longest password accepted (the rules say 256) */
+#define EMAIL_BAD   "Field 'email' must be a valid email address"
+#define DISPLAY_BAD "Field 'display_name' must be at most 64 characters of text"
+#define PW          1024 /* longest password accepted (the rules say 256) */
 
 static const struct field captcha[] = {
-	[CAPTCHA_TYPE] = { "type", { NULL }, FT_TEXT, 0, 32,
-	    valid_captcha_type, "Field 'type' must be \"email\"", NULL },
+	[CAPTCHA_TYPE] = { "type", { NULL }, FT_TEXT, 0, 32, valid_captcha_type,
+	    "Field 'type' must be \"email\"", NULL },
 	[CAPTCHA_EMAIL] = { "email", { "account" }, FT_TEXT, FF_REQUIRED, 320,
 	    valid_email, EMAIL_BAD, EMAIL_BAD },
 };
@@ -31,7 +31,8 @@ static const struct field reg[] = {
 	    "Field 'username' must be 3-32 of A-Z a-z 0-9 _ . -", NULL },
 	[REG_DISPLAY_NAME] = { "display_name", { NULL }, FT_TEXT, 0, 256,
 	    valid_display_name, DISPLAY_BAD, NULL },
-	[REG_CAPTCHA] = { "captcha", { NULL }, FT_TEXT, 0, 16, NULL, NULL, NULL },
+	[REG_CAPTCHA] = { "captcha", { NULL }, FT_TEXT, 0, 16, NULL, NULL,
+	    NULL },
 };
 static const struct field login[] = {
 	[LOGIN_IDENT] = { "username", { "email", "user", "account" }, FT_TEXT,
@@ -55,8 +56,9 @@ static const struct field profile[] = {
 	[PROFILE_DISPLAY_NAME] = { "display_name", { NULL }, FT_TEXT, 0, 256,
 	    valid_display_name, DISPLAY_BAD, NULL },
 	[PROFILE_AVATAR_URL] = { "avatar_url", { NULL }, FT_TEXT, 0, 2048,
-	    valid_avatar_url, "Field 'avatar_url' must be an https:// URL of "
-	    "at most 2048 bytes", NULL },
+	    valid_avatar_url,
+	    "Field 'avatar_url' must be an https:// URL of at most 2048 bytes",
+	    NULL },
 };
 static const struct field pwchange[] = {
 	[PWC_CURRENT] = { "current_password", { NULL }, FT_TEXT, FF_REQUIRED,
@@ -75,52 +77,61 @@ static const struct field confirm[] = {
 	    NULL, NULL, NULL },
 	[CONFIRM_AGAIN] = { "new_password_confirm", { NULL }, FT_TEXT,
 	    FF_REQUIRED, PW, NULL, NULL, NULL },
-	[CONFIRM_TOKEN] = { "token", { NULL }, FT_TOKEN, 0, 0, NULL, NULL, NULL },
+	[CONFIRM_TOKEN] = { "token", { NULL }, FT_TOKEN, 0, 0, NULL, NULL,
+	    NULL },
 };
 
-#define B16K		BODY_MAX_DEFAULT
-#define BODY(f)		B16K, f, sizeof(f) / sizeof(f[0])
-#define NOBODY		0, NULL, 0
-#define ANYBODY		B16K, NULL, 0
-#define JSON		R_JSON
-#define AUTH_C		(R_AUTH | R_COOKIE)
+/* clang-format off: the table reads as columns */
+#define B16K    BODY_MAX_DEFAULT
+#define BODY(f) B16K, f, sizeof(f) / sizeof(f[0])
+#define NOBODY  0, NULL, 0
+#define ANYBODY B16K, NULL, 0
+#define JSON    R_JSON
+#define AUTH_C  (R_AUTH | R_COOKIE)
 static const struct route rows[] = {
 	/* method    path                      handler                flags           body */
-	{ M_GET,    "/ping",                   handle_ping,           0,              NOBODY },
-	{ M_GET,    "/health",                 handle_health,         0,              NOBODY },
-	{ M_POST,   "/auth/captcha",           handle_captcha,        JSON,           BODY(captcha) },
-	{ M_POST,   "/auth/register",          handle_register,       JSON | R_HASH,  BODY(reg) },
-	{ M_POST,   "/register",               handle_register,       JSON | R_HASH,  BODY(reg) },
-	{ M_POST,   "/auth/login",             handle_login,          JSON | R_HASH,  BODY(login) },
-	{ M_POST,   "/login",                  handle_login,          JSON | R_HASH,  BODY(login) },
-	{ M_POST,   "/auth/refresh",           handle_refresh,        0,              BODY(refresh) },
-	{ M_POST,   "/refresh",                handle_refresh,        0,              BODY(refresh) },
-	{ M_POST,   "/auth/refresh-token",     handle_refresh,        0,              BODY(refresh) },
-	{ M_POST,   "/auth/verify",            handle_verify,         JSON,           BODY(verify) },
-	{ M_POST,   "/verify",                 handle_verify,         JSON,           BODY(verify) },
-	{ M_POST,   "/auth/verify-email",      handle_verify_email,   0,              BODY(link) },
-	{ M_GET,    "/verify",                 handle_verify_email,   0,              NOBODY },
-	{ M_GET,    "/auth/me",                handle_me,             R_AUTH,         NOBODY },
-	{ M_GET,    "/me",                     handle_me,             R_AUTH,         NOBODY },
-	{ M_GET,    "/authorized/me",          handle_me,             R_AUTH,         NOBODY },
-	{ M_GET,    "/user/info",              handle_user_info,      R_AUTH,         NOBODY },
-	{ M_PATCH,  "/user/info",              handle_user_info_patch, R_AUTH | JSON, BODY(profile) },
-	{ M_POST,   "/auth/password",          handle_password_change, R_AUTH | JSON | R_HASH, BODY(pwchange) },
-	{ M_POST,   "/auth/logout",            handle_logout,         AUTH_C,         ANYBODY },
-	{ M_POST,   "/logout",                 handle_logout,         AUTH_C,         ANYBODY },
-	{ M_POST,   "/auth/logout-all",        handle_logout_all,     AUTH_C,         ANYBODY },
-	{ M_POST,   "/logout-all",             handle_logout_all,     AUTH_C,         ANYBODY },
-	{ M_POST,   "/auth/revoke-all",        handle_logout_all,     AUTH_C,         ANYBODY },
-	{ M_GET,    "/auth/sessions",          handle_sessions_list,  R_AUTH,         NOBODY },
-	{ M_DELETE, "/auth/sessions/",         handle_session_delete, R_AUTH | R_PARAM, NOBODY },
-	{ M_POST,   "/auth/password-reset",    handle_password_reset, JSON,           BODY(reset) },
-	{ M_POST,   "/password-reset",         handle_password_reset, JSON,           BODY(reset) },
-	{ M_POST,   "/auth/password-reset-confirm", handle_password_reset_confirm, JSON | R_HASH, BODY(confirm) },
-	{ M_POST,   "/password-reset-confirm", handle_password_reset_confirm, JSON | R_HASH, BODY(confirm) },
-	{ M_GET,    "/.well-known/jwks.json",  handle_jwks,           0,              NOBODY },
-	{ M_GET,    "/metrics",                handle_metrics,        R_LOOPBACK,     NOBODY },
+	{ M_GET, "/ping", handle_ping, 0, NOBODY },
+	{ M_GET, "/health", handle_health, 0, NOBODY },
+	{ M_POST, "/auth/captcha", handle_captcha, JSON, BODY(captcha) },
+	{ M_POST, "/auth/register", handle_register, JSON | R_HASH, BODY(reg) },
+	{ M_POST, "/register", handle_register, JSON | R_HASH, BODY(reg) },
+	{ M_POST, "/auth/login", handle_login, JSON | R_HASH, BODY(login) },
+	{ M_POST, "/login", handle_login, JSON | R_HASH, BODY(login) },
+	{ M_POST, "/auth/refresh", handle_refresh, 0, BODY(refresh) },
+	{ M_POST, "/refresh", handle_refresh, 0, BODY(refresh) },
+	{ M_POST, "/auth/refresh-token", handle_refresh, 0, BODY(refresh) },
+	{ M_POST, "/auth/verify", handle_verify, JSON, BODY(verify) },
+	{ M_POST, "/verify", handle_verify, JSON, BODY(verify) },
+	{ M_POST, "/auth/verify-email", handle_verify_email, 0, BODY(link) },
+	{ M_GET, "/verify", handle_verify_email, 0, NOBODY },
+	{ M_GET, "/auth/me", handle_me, R_AUTH, NOBODY },
+	{ M_GET, "/me", handle_me, R_AUTH, NOBODY },
+	{ M_GET, "/authorized/me", handle_me, R_AUTH, NOBODY },
+	{ M_GET, "/user/info", handle_user_info, R_AUTH, NOBODY },
+	{ M_PATCH, "/user/info", handle_user_info_patch, R_AUTH | JSON,
+	    BODY(profile) },
+	{ M_POST, "/auth/password", handle_password_change,
+	    R_AUTH | JSON | R_HASH, BODY(pwchange) },
+	{ M_POST, "/auth/logout", handle_logout, AUTH_C, ANYBODY },
+	{ M_POST, "/logout", handle_logout, AUTH_C, ANYBODY },
+	{ M_POST, "/auth/logout-all", handle_logout_all, AUTH_C, ANYBODY },
+	{ M_POST, "/logout-all", handle_logout_all, AUTH_C, ANYBODY },
+	{ M_POST, "/auth/revoke-all", handle_logout_all, AUTH_C, ANYBODY },
+	{ M_GET, "/auth/sessions", handle_sessions_list, R_AUTH, NOBODY },
+	{ M_DELETE, "/auth/sessions/", handle_session_delete, R_AUTH | R_PARAM,
+	    NOBODY },
+	{ M_POST, "/auth/password-reset", handle_password_reset, JSON,
+	    BODY(reset) },
+	{ M_POST, "/password-reset", handle_password_reset, JSON, BODY(reset) },
+	{ M_POST, "/auth/password-reset-confirm", handle_password_reset_confirm,
+	    JSON | R_HASH, BODY(confirm) },
+	{ M_POST, "/password-reset-confirm", handle_password_reset_confirm,
+	    JSON | R_HASH, BODY(confirm) },
+	{ M_GET, "/.well-known/jwks.json", handle_jwks, 0, NOBODY },
+	{ M_GET, "/metrics", handle_metrics, R_LOOPBACK, NOBODY },
 };
 
-const struct routes app_routes = {
-	rows, sizeof(rows) / sizeof(rows[0]), authenticate
-};
+/* clang-format on */
+
+const struct routes app_routes = { rows, sizeof(rows) / sizeof(rows[0]),
+	authenticate };

@@ -14,33 +14,33 @@ enum { REG_EMAIL, REG_PASSWORD, REG_USERNAME, REG_DISPLAY_NAME, REG_CAPTCHA };
 enum { LOGIN_IDENT, LOGIN_PASSWORD };
 enum { REFRESH_TOKEN };
 enum { VERIFY_TOKEN };
-enum { LINK_TOKEN };		/* verify-email */
+enum { LINK_TOKEN }; /* verify-email */
 enum { PROFILE_DISPLAY_NAME, PROFILE_AVATAR_URL };
 enum { PWC_CURRENT, PWC_NEW };
 enum { RESET_EMAIL, RESET_USERNAME };
 enum { CONFIRM_NEW, CONFIRM_AGAIN, CONFIRM_TOKEN };
 
-int	 valid_captcha_type(const char *);
+int valid_captcha_type(const char *);
 
-void	 handle_ping(struct req *);
-void	 handle_health(struct req *);
-void	 handle_metrics(struct req *);
-void	 handle_jwks(struct req *);
-void	 handle_captcha(struct req *);
-void	 handle_register(struct req *);
-void	 handle_login(struct req *);
-void	 handle_refresh(struct req *);
-void	 handle_verify(struct req *);
-void	 handle_me(struct req *);
-void	 handle_user_info(struct req *);
-void	 handle_user_info_patch(struct req *);
-void	 handle_password_change(struct req *);
-void	 handle_logout(struct req *);
-void	 handle_logout_all(struct req *);
-void	 handle_sessions_list(struct req *);
-void	 handle_session_delete(struct req *);
-void	 handle_verify_email(struct req *);
-void	 handle_password_reset(struct req *);
-void	 handle_password_reset_confirm(struct req *);
+void handle_ping(struct req *);
+void handle_health(struct req *);
+void handle_metrics(struct req *);
+void handle_jwks(struct req *);
+void handle_captcha(struct req *);
+void handle_register(struct req *);
+void handle_login(struct req *);
+void handle_refresh(struct req *);
+void handle_verify(struct req *);
+void handle_me(struct req *);
+void handle_user_info(struct req *);
+void handle_user_info_patch(struct req *);
+void handle_password_change(struct req *);
+void handle_logout(struct req *);
+void handle_logout_all(struct req *);
+void handle_sessions_list(struct req *);
+void handle_session_delete(struct req *);
+void handle_verify_email(struct req *);
+void handle_password_reset(struct req *);
+void handle_password_reset_confirm(struct req *);
 
 #endif

@@ -26,9 +26,12 @@
 #include "response.h"
 #include "session.h"
 
-#define ACTIVE "revoked_at IS NULL AND idle_expires_at > now() " \
+#define ACTIVE \
+	"revoked_at IS NULL AND idle_expires_at > now() " \
 	"AND absolute_expires_at > now()"
-#define REVOKED " RETURNING id, " SQL_EPOCH("absolute_expires_at") " AS abs_exp"
+#define REVOKED \
+	" RETURNING id, extract(epoch FROM absolute_expires_at)::bigint AS " \
+	"abs_exp"
 
 static struct db_stmt q_insert = DB_STMT("session_insert",
     "INSERT INTO sessions (id, user_id, idle_expires_at, "
@@ -38,11 +41,12 @@ static struct db_stmt q_rt_insert = DB_STMT("rt_insert",
     "INSERT INTO refresh_tokens (session_id, token_hash) VALUES ($1, $2)");
 static struct db_stmt q_trim = DB_STMT("session_trim",
     "UPDATE sessions SET revoked_at = now(), revoke_reason = 'limit' "
-    "WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND "
-    ACTIVE " ORDER BY created_at DESC, id OFFSET $2)" REVOKED);
+    "WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND " ACTIVE
+    " ORDER BY created_at DESC, id OFFSET $2)" REVOKED);
 static struct db_stmt q_active = DB_STMT("session_active",
-    "SELECT s.user_id, " SQL_EPOCH("s.idle_expires_at") " AS idle, "
-    SQL_EPOCH("s.absolute_expires_at") " AS abs, u.email FROM sessions s "
+    "SELECT s.user_id, u.email, "
+    "extract(epoch FROM s.idle_expires_at)::bigint AS idle, "
+    "extract(epoch FROM s.absolute_expires_at)::bigint AS abs FROM sessions s "
     "JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND "
     "s.revoked_at IS NULL AND s.idle_expires_at > now() AND "
     "s.absolute_expires_at > now()");
@@ -142,7 +146,7 @@ mirror_revoke_rows(struct pg_result *res)
 	exp = PQfnumber(res, "abs_exp");
 	for (i = 0; i < PQntuples(res); i++)
 		if (session_mirror_revoke(PQgetvalue(res, i, id),
-		    atoll(PQgetvalue(res, i, exp))) == -1)
+		        atoll(PQgetvalue(res, i, exp))) == -1)
 			rc = -1;
 	return rc;
 }
@@ -210,10 +214,10 @@ session_active(const char *sid, char uid[UUID_LEN + 1], char *email,
 	if ((res = db_exec(&q_active, 1, p)) == NULL)
 		return -1;
 	if ((n = PQntuples(res)) == 1) {
-		snprintf(uid, UUID_LEN + 1, "%s", PQgetvalue(res, 0,
-		    PQfnumber(res, "user_id")));
-		snprintf(email, emaillen, "%s", PQgetvalue(res, 0,
-		    PQfnumber(res, "email")));
+		snprintf(uid, UUID_LEN + 1, "%s",
+		    PQgetvalue(res, 0, PQfnumber(res, "user_id")));
+		snprintf(email, emaillen, "%s",
+		    PQgetvalue(res, 0, PQfnumber(res, "email")));
 	}
 	PQclear(res);
 	return n == 1;
@@ -236,7 +240,8 @@ session_check(const char *sid, const char *uid)
 		rep = cache_cmd_at(at, "GET %s", key);
 	if (rep != NULL && rep->type == REDIS_REPLY_STRING) {
 		st = strlen(uid) == rep->len &&
-		    crypto_ct_equal(rep->str, uid, rep->len) ? SESS_ACTIVE :
+		        crypto_ct_equal(rep->str, uid, rep->len) ?
+		    SESS_ACTIVE :
 		    SESS_INACTIVE;
 		freeReplyObject(rep);
 		return st;
@@ -244,8 +249,8 @@ session_check(const char *sid, const char *uid)
 	freeReplyObject(rep);
 	if ((res = db_exec(&q_active, 1, p)) == NULL)
 		return SESS_UNAVAILABLE;
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0,
-	    PQfnumber(res, "user_id")), uid) != 0) {
+	if (PQntuples(res) != 1 ||
+	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "user_id")), uid) != 0) {
 		PQclear(res);
 		return SESS_INACTIVE;
 	}
@@ -261,9 +266,9 @@ void
 session_cookies(struct req *r, const char *sid, const char *refresh,
     long long max_age)
 {
-	const char *attrs = cfg.dev ? "; Path=/api/v1; HttpOnly; "
-	    "SameSite=Strict" : "; Path=/api/v1; HttpOnly; SameSite=Strict; "
-	    "Secure";
+	const char *attrs = cfg.dev ?
+	    "; Path=/api/v1; HttpOnly; SameSite=Strict" :
+	    "; Path=/api/v1; HttpOnly; SameSite=Strict; Secure";
 
 	resp_header(r, "Set-Cookie: sid=%s; Max-Age=%lld%s", max_age ? sid : "",
 	    max_age, attrs);

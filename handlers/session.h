@@ -13,33 +13,33 @@ struct req;
 
 enum sess_state { SESS_ACTIVE, SESS_INACTIVE, SESS_UNAVAILABLE };
 struct new_session {
-	char	 sid[UUID_LEN + 1];		/* new session id */
-	char	 refresh[TOKEN_B64_LEN + 1];	/* its first refresh token */
-	long long idle_exp;			/* idle expiry, epoch s */
-	long long abs_exp;			/* absolute expiry, epoch s */
-	struct pg_result *trimmed;		/* sessions revoked by the limit */
+	char sid[UUID_LEN + 1];          /* new session id */
+	char refresh[TOKEN_B64_LEN + 1]; /* its first refresh token */
+	long long idle_exp;              /* idle expiry, epoch s */
+	long long abs_exp;               /* absolute expiry, epoch s */
+	struct pg_result *trimmed;       /* sessions revoked by the limit */
 };
 /* Which sessions a revocation ends (session_revoke). */
 enum revoke_scope {
-	REVOKE_ONE,		/* key: the session id */
-	REVOKE_OWN,		/* key: session id, also: its user (DELETE) */
-	REVOKE_USER,		/* key: the user id: every session */
-	REVOKE_OTHERS,		/* key: user id, also: the session to keep */
+	REVOKE_ONE,    /* key: the session id */
+	REVOKE_OWN,    /* key: session id, also: its user (DELETE) */
+	REVOKE_USER,   /* key: the user id: every session */
+	REVOKE_OTHERS, /* key: user id, also: the session to keep */
 };
 
 enum sess_state session_check(const char *sid, const char *uid);
-int	 session_active(const char *sid, char uid[UUID_LEN + 1], char *email,
-	    size_t emaillen);
-void	 session_mirror_set(const char *sid, const char *uid, long long exp);
-int	 session_mirror_revoke(const char *sid, long long abs_exp);
+int session_active(const char *sid, char uid[UUID_LEN + 1], char *email,
+    size_t emaillen);
+void session_mirror_set(const char *sid, const char *uid, long long exp);
+int session_mirror_revoke(const char *sid, long long abs_exp);
 struct pg_result *session_revoke(enum revoke_scope, const char *key,
-	    const char *also, const char *reason);
-int	 session_revoke_commit(struct req *, struct pg_result *rows,
-	    const char *uid, const char *event);
-int	 session_create(struct req *, const char *uid, struct new_session *);
-void	 session_free(struct new_session *);
-void	 session_cookies(struct req *, const char *sid, const char *refresh,
-	    long long max_age);
-int	 session_successor(const char *token, char out[TOKEN_B64_LEN + 1]);
+    const char *also, const char *reason);
+int session_revoke_commit(struct req *, struct pg_result *rows, const char *uid,
+    const char *event);
+int session_create(struct req *, const char *uid, struct new_session *);
+void session_free(struct new_session *);
+void session_cookies(struct req *, const char *sid, const char *refresh,
+    long long max_age);
+int session_successor(const char *token, char out[TOKEN_B64_LEN + 1]);
 
 #endif

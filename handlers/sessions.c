@@ -12,15 +12,16 @@
 #include "validate.h"
 
 static struct db_stmt q_list = DB_STMT("session_list",
-    "SELECT id, " SQL_EPOCH("created_at") " AS created_at, "
-    SQL_EPOCH("last_used_at") " AS last_used_at, "
-    SQL_EPOCH("LEAST(idle_expires_at, absolute_expires_at)") " AS expires_at, "
+    "SELECT id, extract(epoch FROM created_at)::bigint AS created_at, "
+    "extract(epoch FROM last_used_at)::bigint AS last_used_at, "
+    "extract(epoch FROM LEAST(idle_expires_at, absolute_expires_at))::bigint "
+    "AS expires_at, "
     "ip, user_agent FROM sessions WHERE user_id = $1 AND revoked_at IS NULL "
     "AND idle_expires_at > now() AND absolute_expires_at > now() "
     /* sessions.: the timestamp, not the whole seconds of the alias */
     "ORDER BY sessions.created_at DESC, sessions.id LIMIT 10000");
-static struct db_stmt q_role = DB_STMT("user_role",
-    "SELECT role FROM users WHERE id = $1");
+static struct db_stmt q_role =
+    DB_STMT("user_role", "SELECT role FROM users WHERE id = $1");
 
 /* Row i of q_list as API.md's session object. */
 static struct json_object *
@@ -34,12 +35,14 @@ session_json(PGresult *res, int i, const char *current)
 
 	json_object_object_add(s, "session_id", json_object_new_string(id));
 	for (t = 0; t < sizeof(times) / sizeof(times[0]); t++)
-		json_object_object_add(s, times[t], json_object_new_int64(atoll(
-		    PQgetvalue(res, i, PQfnumber(res, times[t])))));
-	json_object_object_add(s, "ip", json_object_new_string(
-	    PQgetvalue(res, i, PQfnumber(res, "ip"))));
-	json_object_object_add(s, "user_agent", json_object_new_string(
-	    PQgetvalue(res, i, PQfnumber(res, "user_agent"))));
+		json_object_object_add(s, times[t],
+		    json_object_new_int64(
+		        atoll(PQgetvalue(res, i, PQfnumber(res, times[t])))));
+	json_object_object_add(s, "ip",
+	    json_object_new_string(PQgetvalue(res, i, PQfnumber(res, "ip"))));
+	json_object_object_add(s, "user_agent",
+	    json_object_new_string(
+	        PQgetvalue(res, i, PQfnumber(res, "user_agent"))));
 	json_object_object_add(s, "current",
 	    json_object_new_boolean(strcmp(id, current) == 0));
 	return s;
@@ -55,7 +58,8 @@ is_admin(const char *uid)
 
 	if ((res = db_exec(&q_role, 1, p)) == NULL)
 		return -1;
-	yes = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "admin") == 0;
+	yes =
+	    PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "admin") == 0;
 	PQclear(res);
 	return yes;
 }
@@ -72,8 +76,8 @@ handle_sessions_list(struct req *r)
 
 	if ((q = req_query(r->query, "user_id", other, sizeof(other))) == -1 ||
 	    (q == 1 && !valid_uuid(other))) {
-		resp_field_error(r, "user_id", "Query parameter 'user_id' must "
-		    "be a UUID");
+		resp_field_error(r, "user_id",
+		    "Query parameter 'user_id' must be a UUID");
 		return;
 	}
 	if (q == 1 && strcmp(other, a->uid) != 0) {
@@ -81,7 +85,8 @@ handle_sessions_list(struct req *r)
 			if (i == -1)
 				resp_db_error(r);
 			else
-				resp_error(r, ERR_FORBIDDEN, "Only an admin may "
+				resp_error(r, ERR_FORBIDDEN,
+				    "Only an admin may "
 				    "list another user's sessions");
 			return;
 		}
@@ -113,7 +118,8 @@ handle_session_delete(struct req *r)
 		return;
 	}
 	if (db_begin() == -1 ||
-	    (res = session_revoke(REVOKE_OWN, r->param, a->uid, NULL)) == NULL) {
+	    (res = session_revoke(REVOKE_OWN, r->param, a->uid, NULL)) ==
+	        NULL) {
 		resp_db_error(r);
 		return;
 	}

@@ -28,7 +28,8 @@ token_body(struct req *r, const char *uid, const char *sid, const char *email,
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "access_token", json_object_new_string(at));
-	json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(o, "token_type",
+	    json_object_new_string("Bearer"));
 	json_object_object_add(o, "expires_in",
 	    json_object_new_int64(cfg.access_ttl));
 	json_object_object_add(o, "access_token_expires_in",
@@ -61,8 +62,8 @@ link_token_new(const char *base, char hash[65], char *link, size_t linklen)
 	unsigned char raw[TOKEN_BYTES];
 	int rc = -1;
 
-	if (crypto_token(token, raw) == 0 && mail_link(link, linklen, base,
-	    token) == 0) {
+	if (crypto_token(token, raw) == 0 &&
+	    mail_link(link, linklen, base, token) == 0) {
 		crypto_sha256_hex(token, strlen(token), hash);
 		rc = 0;
 	}

@@ -12,11 +12,10 @@ struct pg_result;
 struct req;
 
 struct json_object *token_body(struct req *, const char *uid, const char *sid,
-	    const char *email, const char *refresh, long long refresh_exp);
-int	 link_token_new(const char *base, char hash[65], char *link,
-	    size_t linklen);
-struct pg_result *link_consume(struct req *, struct db_stmt *, int n,
-	    const char *const *params);
-int	 link_token_hash(struct req *, const char *body_token, char hash[65]);
+    const char *email, const char *refresh, long long refresh_exp);
+int link_token_new(const char *base, char hash[65], char *link, size_t linklen);
+struct pg_result *
+link_consume(struct req *, struct db_stmt *, int n, const char *const *params);
+int link_token_hash(struct req *, const char *body_token, char hash[65]);
 
 #endif

@@ -48,8 +48,8 @@ handle_user_info_patch(struct req *r)
 	PGresult *res;
 
 	if (p[1] == NULL && p[2] == NULL) {
-		resp_error(r, ERR_INVALID_REQUEST, "Nothing to update: send "
-		    "display_name and/or avatar_url");
+		resp_error(r, ERR_INVALID_REQUEST,
+		    "Nothing to update: send display_name and/or avatar_url");
 		return;
 	}
 	if (db_begin() == -1 || (res = db_exec(&q_update, 3, p)) == NULL) {

@@ -13,16 +13,15 @@
 #include "users.h"
 #include "validate.h"
 
-static struct db_stmt q_by_id = DB_STMT("user_by_id",
-    "SELECT " USER_COLS " FROM users WHERE id = $1");
+static struct db_stmt q_by_id =
+    DB_STMT("user_by_id", "SELECT " USER_COLS " FROM users WHERE id = $1");
 static struct db_stmt q_by_login = DB_STMT("user_by_login",
     "SELECT " USER_COLS " FROM users "
     "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1");
 static struct db_stmt q_set_hash = DB_STMT("user_set_hash",
     "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1");
 static struct db_stmt q_set_verified = DB_STMT("user_set_verified",
-    "UPDATE users SET email_verified = true, updated_at = now() "
-    "WHERE id = $1");
+    "UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1");
 static struct db_stmt q_set_role = DB_STMT("user_set_role",
     "UPDATE users SET role = $2, updated_at = now() "
     "WHERE lower(username) = lower($1) RETURNING id");
@@ -74,7 +73,8 @@ user_read(PGresult *res, int row, struct user *u)
 	u->password_hash = col(res, row, "password_hash");
 	u->email_verified = (v = col(res, row, "email_verified")) != NULL &&
 	    strcmp(v, "t") == 0;
-	u->created_at = (v = col(res, row, "created_at")) != NULL ? atoll(v) : 0;
+	u->created_at =
+	    (v = col(res, row, "created_at")) != NULL ? atoll(v) : 0;
 	return 0;
 }
 

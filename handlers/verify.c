@@ -21,8 +21,8 @@ handle_verify(struct req *r)
 		}
 		x = json_object_new_object();
 		json_object_object_add(x, "active", json_object_new_boolean(0));
-		resp_error_extra(r, ERR_INVALID_TOKEN, "Token is invalid, "
-		    "expired or revoked", x);
+		resp_error_extra(r, ERR_INVALID_TOKEN,
+		    "Token is invalid, expired or revoked", x);
 		return;
 	}
 	o = json_object_new_object();

@@ -28,13 +28,14 @@ handle_verify_email(struct req *r)
 		return;
 	}
 	if (link_token_hash(r, r->method == M_POST ? r->arg[LINK_TOKEN] : NULL,
-	    hash) == -1)
+	        hash) == -1)
 		return;
 	if ((q = link_consume(r, &q_consume, 1, p)) == NULL)
 		return;
 	if (user_set_verified(PQgetvalue(q, 0, 0)) == -1 ||
 	    audit_write(r, PQgetvalue(q, 0, 0), "email_verify", "success") ==
-	    -1 || db_commit() == -1)
+	        -1 ||
+	    db_commit() == -1)
 		resp_db_error(r);
 	else {
 		o = json_object_new_object();

@@ -54,22 +54,27 @@ on_term(int s)
 }
 
 static struct db_stmt mstmts[] = {
-	DB_STMT("claim", "SELECT id, to_addr, subject, body, attempts, "
-	    "extract(epoch FROM created_at)::bigint FROM email_outbox "
-	    "WHERE sent_at IS NULL AND failed_at IS NULL AND "
+	DB_STMT("claim",
+	    "SELECT id, to_addr, subject, body, attempts, "
+	    "extract(epoch FROM created_at)::bigint AS created FROM "
+	    "email_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND "
 	    "next_attempt_at <= now() ORDER BY id LIMIT 1 "
 	    "FOR UPDATE SKIP LOCKED"),
-	DB_STMT("sent", "UPDATE email_outbox SET sent_at = now(), attempts = "
+	DB_STMT("sent",
+	    "UPDATE email_outbox SET sent_at = now(), attempts = "
 	    "attempts + 1, last_error = NULL, body = '' WHERE id = $1"),
-	DB_STMT("failed", "UPDATE email_outbox SET attempts = attempts + 1, "
+	DB_STMT("failed",
+	    "UPDATE email_outbox SET attempts = attempts + 1, "
 	    "last_error = left($2, 500), next_attempt_at = now() + "
 	    "make_interval(secs => $3), failed_at = CASE WHEN attempts + 1 >= "
 	    "$4 THEN now() END, body = CASE WHEN attempts + 1 >= $4 THEN '' "
 	    "ELSE body END WHERE id = $1"),
-	DB_STMT("unreadable", "UPDATE email_outbox SET attempts = attempts + 1, "
-	    "last_error = 'does not open under its data key: damaged or moved', "
-	    "failed_at = now(), body = '' WHERE id = $1"),
-	DB_STMT("next_due", "SELECT COALESCE(extract(epoch FROM min(next_attempt_at) "
+	DB_STMT("unreadable",
+	    "UPDATE email_outbox SET attempts = attempts + 1, "
+	    "last_error = 'does not open under its data key: damaged or "
+	    "moved', failed_at = now(), body = '' WHERE id = $1"),
+	DB_STMT("next_due",
+	    "SELECT COALESCE(extract(epoch FROM min(next_attempt_at) "
 	    "- now()), 3600)::float8 FROM email_outbox WHERE sent_at IS NULL "
 	    "AND failed_at IS NULL"),
 };
@@ -95,7 +100,8 @@ commit(void)
 	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
 
 	if (!ok)
-		log_err("mailer: COMMIT did not commit: %s", PQerrorMessage(pg));
+		log_err("mailer: COMMIT did not commit: %s",
+		    PQerrorMessage(pg));
 	PQclear(res);
 	return ok ? 0 : -1;
 }
@@ -125,8 +131,8 @@ pg_connect(void)
 }
 
 struct upload {
-	const char	*data;		/* the whole message */
-	size_t		 len, off;	/* bytes and bytes sent */
+	const char *data; /* the whole message */
+	size_t len, off;  /* bytes and bytes sent */
 };
 
 static size_t
@@ -156,8 +162,8 @@ bare_address(const char *from, char *out, size_t outlen)
 
 /* RFC 5322 message: headers, then the body with CRLF line ends. */
 static char *
-compose(const char *id, long long created, const char *to,
-    const char *subject, const char *body, size_t *len)
+compose(const char *id, long long created, const char *to, const char *subject,
+    const char *body, size_t *len)
 {
 	char date[64], from[320], *domain, *out, *o;
 	const char *b;
@@ -172,13 +178,18 @@ compose(const char *id, long long created, const char *to,
 	cap = strlen(body) * 2 + 2048;
 	if ((out = malloc(cap)) == NULL)
 		return NULL;
-	o = out + snprintf(out, cap, "Date: %s\r\nFrom: %s\r\nTo: <%s>\r\n"
-	    "Subject: %s\r\nMessage-ID: <outbox.%s.%lld@%.*s>\r\n"
-	    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
-	    "\r\n", date, cfg.mail_from, to, subject, id, created,
-	    domain ? (int)strlen(domain + 1) - 1 : 9, domain ? domain + 1 :
-	    "localhost");
+	o = out +
+	    snprintf(out, cap,
+	        "Date: %s\r\nFrom: %s\r\nTo: <%s>\r\n"
+	        "Subject: %s\r\nMessage-ID: <outbox.%s.%lld@%.*s>\r\n"
+	        "MIME-Version: 1.0\r\nContent-Type: text/plain; "
+	        "charset=utf-8\r\n"
+	        "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: "
+	        "auto-generated\r\n"
+	        "\r\n",
+	        date, cfg.mail_from, to, subject, id, created,
+	        domain ? (int)strlen(domain + 1) - 1 : 9,
+	        domain ? domain + 1 : "localhost");
 	for (b = body; *b; b++) {
 		if (*b == '\n' && (b == body || b[-1] != '\r'))
 			*o++ = '\r';
@@ -196,13 +207,23 @@ static void
 smtp_close(void)
 {
 	if (smtp != NULL)
-		curl_easy_cleanup(smtp);	/* QUIT */
+		curl_easy_cleanup(smtp); /* QUIT */
 	smtp = NULL;
 }
 
+/* AUTH_SMTP_TLS as libcurl's CURLOPT_USE_SSL. */
+static long
+tls_mode(void)
+{
+	if (strcmp(cfg.smtp_tls, "required") == 0)
+		return (long)CURLUSESSL_ALL;
+	if (strcmp(cfg.smtp_tls, "none") == 0)
+		return (long)CURLUSESSL_NONE;
+	return (long)CURLUSESSL_TRY;
+}
+
 static int
-smtp_send(const char *to, const char *msg, size_t len, char *err,
-    size_t errlen)
+smtp_send(const char *to, const char *msg, size_t len, char *err, size_t errlen)
 {
 	struct upload up = { msg, len, 0 };
 	struct curl_slist *rcpt = NULL;
@@ -211,7 +232,7 @@ smtp_send(const char *to, const char *msg, size_t len, char *err,
 	CURL *c;
 
 	if (smtp != NULL)
-		curl_easy_reset(smtp);	/* options go, the connection stays */
+		curl_easy_reset(smtp); /* options go, the connection stays */
 	else if ((smtp = curl_easy_init()) == NULL) {
 		snprintf(err, errlen, "curl_easy_init failed");
 		return -1;
@@ -226,9 +247,7 @@ smtp_send(const char *to, const char *msg, size_t len, char *err,
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, &up);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, strcmp(cfg.smtp_tls, "required") ==
-	    0 ? (long)CURLUSESSL_ALL : strcmp(cfg.smtp_tls, "none") == 0 ?
-	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_TRY);
+	curl_easy_setopt(c, CURLOPT_USE_SSL, tls_mode());
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -238,22 +257,90 @@ smtp_send(const char *to, const char *msg, size_t len, char *err,
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
-		smtp_close();	/* start the next try on a new connection */
+		smtp_close(); /* start the next try on a new connection */
 	}
 	curl_slist_free_all(rcpt);
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* A claimed row of the outbox, read by column name. */
+struct outbox_row {
+	const char *id, *to, *subject, *sealed;
+	long attempts;
+	long long created;
+};
+
+static void
+outbox_read(PGresult *res, struct outbox_row *m)
+{
+	m->id = PQgetvalue(res, 0, PQfnumber(res, "id"));
+	m->to = PQgetvalue(res, 0, PQfnumber(res, "to_addr"));
+	m->subject = PQgetvalue(res, 0, PQfnumber(res, "subject"));
+	m->sealed = PQgetvalue(res, 0, PQfnumber(res, "body"));
+	m->attempts = atol(PQgetvalue(res, 0, PQfnumber(res, "attempts")));
+	m->created = atoll(PQgetvalue(res, 0, PQfnumber(res, "created")));
+}
+
+/*
+ * Open and send m: 1 sent; 0 not sent (why in err: retried later); 2
+ * sealed under our key yet it does not open (damaged, or moved to another
+ * recipient: never retried); -1 out of memory.
+ */
+static int
+send_message(const struct outbox_row *m, char *err, size_t errlen)
+{
+	char *msg, *body;
+	size_t len;
+	int sent;
+
+	err[0] = '\0';
+	if ((body = datakey_open(DK_OUTBOX, m->to, m->sealed)) == NULL) {
+		if (datakey_is_ours(DK_OUTBOX, m->sealed))
+			return 2;
+		/* Another key: retried (and in time given up) as a failure. */
+		snprintf(err, errlen,
+		    "sealed under another data key (is "
+		    "AUTH_DATA_KEY_FILE the server's?)");
+		return 0;
+	}
+	msg = compose(m->id, m->created, m->to, m->subject, body, &len);
+	crypto_wipe(body, strlen(body));
+	free(body);
+	if (msg == NULL)
+		return -1;
+	sent = smtp_send(m->to, msg, len, err, errlen) == 0;
+	crypto_wipe(msg, len);
+	free(msg);
+	return sent;
+}
+
+/* Record a failed try: the next after a back-off that doubles, to 1 h. */
+static PGresult *
+mark_failed(const struct outbox_row *m, const char *err)
+{
+	char delay[24], max[24];
+	const char *p[4] = { m->id, err, delay, max };
+	long attempts = m->attempts + 1, d = cfg.mail_retry_base;
+
+	while (--attempts > 0 && d < 3600)
+		d *= 2;
+	if (d > 3600)
+		d = 3600;
+	snprintf(delay, sizeof(delay), "%ld", d);
+	snprintf(max, sizeof(max), "%ld", cfg.mail_max_attempts);
+	log_warn("mailer: message %s not sent (%s), retry in %lds", m->id, err,
+	    d);
+	return PQexecPrepared(pg, "failed", 4, p, NULL, NULL, 0);
 }
 
 /* Deliver one due message. 1: did one, 0: none due, -1: database error. */
 static int
 deliver_one(void)
 {
-	PGresult *res = NULL, *u;
-	const char *p[4];
-	char err[256], delay[24], max[24], *msg, *body;
-	size_t len;
-	long attempts, d;
-	int sent, rc = -1;
+	PGresult *res = NULL, *u = NULL;
+	struct outbox_row m;
+	char err[256];
+	int rc = -1, sent;
 
 	if (cmd("BEGIN") == -1)
 		return -1;
@@ -264,61 +351,20 @@ deliver_one(void)
 		rc = commit() == 0 ? 0 : -1;
 		goto out;
 	}
-	p[0] = PQgetvalue(res, 0, 0);
-	err[0] = '\0';
-	sent = 0;
-	if ((body = datakey_open(DK_OUTBOX, PQgetvalue(res, 0, 1),
-	    PQgetvalue(res, 0, 3))) == NULL) {
-		if (datakey_is_ours(DK_OUTBOX, PQgetvalue(res, 0, 3))) {
-			/* Our key, yet it does not open: damaged, or moved
-			 * to another recipient. Never retried. */
-			log_err("mailer: message %s does not open; given up",
-			    p[0]);
-			u = PQexecPrepared(pg, "unreadable", 1, p, NULL, NULL, 0);
-			goto done;
-		}
-		/* Another key: retried (and in time given up) as a failure. */
-		snprintf(err, sizeof(err), "sealed under another data key (is "
-		    "AUTH_DATA_KEY_FILE the server's?)");
-	} else {
-		msg = compose(PQgetvalue(res, 0, 0),
-		    atoll(PQgetvalue(res, 0, 5)), PQgetvalue(res, 0, 1),
-		    PQgetvalue(res, 0, 2), body, &len);
-		crypto_wipe(body, strlen(body));
-		free(body);
-		if (msg == NULL)
-			goto out;
-		sent = smtp_send(PQgetvalue(res, 0, 1), msg, len, err,
-		    sizeof(err)) == 0;
-		crypto_wipe(msg, len);
-		free(msg);
-	}
-	if (sent) {
-		u = PQexecPrepared(pg, "sent", 1, p, NULL, NULL, 0);
-		log_info("mailer: message %s sent", p[0]);
-	} else {
-		attempts = atol(PQgetvalue(res, 0, 4)) + 1;
-		d = cfg.mail_retry_base;
-		while (--attempts > 0 && d < 3600)
-			d *= 2;
-		if (d > 3600)
-			d = 3600;
-		snprintf(delay, sizeof(delay), "%ld", d);
-		snprintf(max, sizeof(max), "%ld", cfg.mail_max_attempts);
-		p[1] = err;
-		p[2] = delay;
-		p[3] = max;
-		u = PQexecPrepared(pg, "failed", 4, p, NULL, NULL, 0);
-		log_warn("mailer: message %s not sent (%s), retry in %lds",
-		    p[0], err, d);
-	}
-done:
-	if (PQresultStatus(u) != PGRES_COMMAND_OK) {
-		PQclear(u);
+	outbox_read(res, &m);
+	if ((sent = send_message(&m, err, sizeof(err))) == -1)
 		goto out;
-	}
+	if (sent == 2) {
+		log_err("mailer: message %s does not open; given up", m.id);
+		u = PQexecPrepared(pg, "unreadable", 1, &m.id, NULL, NULL, 0);
+	} else if (sent == 1) {
+		u = PQexecPrepared(pg, "sent", 1, &m.id, NULL, NULL, 0);
+		log_info("mailer: message %s sent", m.id);
+	} else
+		u = mark_failed(&m, err);
+	if (PQresultStatus(u) == PGRES_COMMAND_OK)
+		rc = commit() == 0 ? 1 : -1;
 	PQclear(u);
-	rc = commit() == 0 ? 1 : -1;
 out:
 	PQclear(res);
 	if (rc == -1 && pg != NULL && PQstatus(pg) == CONNECTION_OK)

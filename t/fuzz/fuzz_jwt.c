@@ -17,8 +17,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (!init) {
 		cfg_load(&cfg, NULL, err, sizeof(err));
-		jwt_set_hs_secret((const unsigned char *)
-		    "fuzzing-secret-fuzzing-secret-32", 32);
+		jwt_set_hs_secret((const unsigned char
+		                          *)"fuzzing-secret-fuzzing-secret-32",
+		    32);
 		init = 1;
 	}
 	if (jwt_verify((const char *)data, len, 1800000000LL, &c) == 0 &&

@@ -28,7 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	s[len] = '\0';
 	(void)req_cookie(s, "sid", out, sizeof(out));
 	(void)req_cookie(s, "refresh", out, 8);
-	if (req_bearer(s, &tok, &tlen) == 0 && (tok < s || tok + tlen > s + len))
+	if (req_bearer(s, &tok, &tlen) == 0 &&
+	    (tok < s || tok + tlen > s + len))
 		abort();
 	(void)req_query(s, "token", out, sizeof(out));
 	(void)req_query(s, "user_id", out, 3);
@@ -39,12 +40,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		int n = 0, known;
 
 		for (line = strtok_r(s, "\n", &save); line != NULL && n < 16;
-		    line = strtok_r(NULL, "\n", &save))
+		     line = strtok_r(NULL, "\n", &save))
 			envp[n++] = line;
 		envp[n] = NULL;
 		req_init(&r, NULL, envp);
-		(void)route_find(r.path, r.method, &known, allow,
-		    sizeof(allow), param, sizeof(param));
+		(void)route_find(r.path, r.method, &known, allow, sizeof(allow),
+		    param, sizeof(param));
 		if (strlen(r.reqid) == 0 || strlen(r.reqid) > REQID_MAX)
 			abort();
 		req_free(&r);

@@ -47,8 +47,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			static char path[] = "/tmp/fuzz-data-key.XXXXXX";
 			int fd = mkstemp(path);
 
-			if (fd == -1 || write(fd, "fuzzing-key-0123456789-"
-			    "abcdefghijklmnop", 39) != 39)
+			if (fd == -1 ||
+			    write(fd, "fuzzing-key-0123456789-abcdefghijklmnop",
+			        39) != 39)
 				abort();
 			close(fd);
 			cfg.data_key_file = path;
@@ -58,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			keyed = 1;
 		}
 		if ((o = datakey_open(DK_OUTBOX, "to@x.test", s)) != NULL)
-			abort();	/* forged sealed text opened */
+			abort(); /* forged sealed text opened */
 		if ((o = datakey_seal(DK_OUTBOX, s, s)) != NULL) {
 			char *back = datakey_open(DK_OUTBOX, s, o);
 

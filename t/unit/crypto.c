@@ -13,16 +13,26 @@
 #include "config.h"
 #include "tap.h"
 
-
 int
 main(void)
 {
-	static const struct { const char *in, *out; } enc[] = {
-		{ "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg" }, { "\xfb\xff", "-_8" },
+	static const struct tap_pair enc[] = {
+		{ "", "" },
+		{ "f", "Zg" },
+		{ "fo", "Zm8" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg" },
+		{ "\xfb\xff", "-_8" },
 	};
 	static const char *const bad[] = {
-		"Zg==", "Zm9v+", "Zm9v/", "Zm 9v", "Z", "Zh", "Zm9", "-_9",
+		"Zg==",
+		"Zm9v+",
+		"Zm9v/",
+		"Zm 9v",
+		"Z",
+		"Zh",
+		"Zm9",
+		"-_9",
 		"Zm9v\n",
 	};
 	unsigned char buf[64], md[32];
@@ -38,23 +48,28 @@ main(void)
 		n = b64url_decode(enc[i].out, strlen(enc[i].out), buf,
 		    sizeof(buf));
 		ok(n == (long)strlen(enc[i].in) &&
-		    memcmp(buf, enc[i].in, (size_t)n) == 0, "decode '%s'",
-		    enc[i].out);
+		        memcmp(buf, enc[i].in, (size_t)n) == 0,
+		    "decode '%s'", enc[i].out);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok(b64url_decode(bad[i], strlen(bad[i]), buf, sizeof(buf)) == -1,
+		ok(b64url_decode(bad[i], strlen(bad[i]), buf, sizeof(buf)) ==
+		        -1,
 		    "reject non-canonical base64url #%zu", i);
 	ok(b64url_encode((const unsigned char *)"foobar", 6, out, 4) == 0,
 	    "encode refuses a short buffer");
 
 	crypto_sha256_hex("abc", 3, hex);
-	ok(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
+	ok(strcmp(hex,
+	       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a"
+	       "d") == 0,
 	    "sha256(abc)");
-	crypto_hmac_sha256("key", 3, "The quick brown fox jumps over the lazy dog",
-	    43, md);
+	crypto_hmac_sha256("key", 3,
+	    "The quick brown fox jumps over the lazy dog", 43, md);
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	ok(strcmp(hex, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8") == 0,
+	ok(strcmp(hex,
+	       "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd"
+	       "8") == 0,
 	    "hmac-sha256 RFC vector");
 	ok(crypto_ct_equal("abcd", "abcd", 4), "ct_equal equal");
 	ok(!crypto_ct_equal("abcd", "abce", 4), "ct_equal differs");
@@ -87,8 +102,8 @@ main(void)
 		f = fdopen(fd, "w");
 		fputs("short\n", f);
 		fflush(f);
-		ok(datakey_load(err, sizeof(err)) == -1, "a short key file is "
-		    "refused: %s", err);
+		ok(datakey_load(err, sizeof(err)) == -1,
+		    "a short key file is refused: %s", err);
 		rewind(f);
 		fputs("0123456789abcdefghijklmnopqrstuvwxyzABCDEF\n", f);
 		fclose(f);
@@ -96,8 +111,8 @@ main(void)
 		s1 = datakey_seal(DK_OUTBOX, "a@x.test", msg);
 		s2 = datakey_seal(DK_OUTBOX, "a@x.test", msg);
 		ok(s1 != NULL && strncmp(s1, "fa1.", 4) == 0 &&
-		    strstr(s1, "SECRET") == NULL, "sealed text hides the "
-		    "message");
+		        strstr(s1, "SECRET") == NULL,
+		    "sealed text hides the message");
 		ok(s1 && s2 && strcmp(s1, s2) != 0, "a fresh nonce each time");
 		o = s1 ? datakey_open(DK_OUTBOX, "a@x.test", s1) : NULL;
 		ok(o != NULL && strcmp(o, msg) == 0, "it opens to the message");
@@ -109,21 +124,25 @@ main(void)
 		tampered = s1 ? strdup(s1) : NULL;
 		if (tampered != NULL)
 			tampered[strlen(tampered) - 3] ^= 1;
-		o = tampered ? datakey_open(DK_OUTBOX, "a@x.test", tampered) : NULL;
-		ok(tampered && o == NULL, "a flipped byte is refused (GCM tag)");
+		o = tampered ? datakey_open(DK_OUTBOX, "a@x.test", tampered) :
+		               NULL;
+		ok(tampered && o == NULL,
+		    "a flipped byte is refused (GCM tag)");
 		ok(datakey_open(DK_OUTBOX, "a@x.test", "plain text") == NULL &&
-		    datakey_open(DK_OUTBOX, "a@x.test", "fa1.") == NULL &&
-		    datakey_open(DK_OUTBOX, "a@x.test", "fa1.00000000.AAAA") ==
-		    NULL, "junk is refused");
+		        datakey_open(DK_OUTBOX, "a@x.test", "fa1.") == NULL &&
+		        datakey_open(DK_OUTBOX, "a@x.test",
+		            "fa1.00000000.AAAA") == NULL,
+		    "junk is refused");
 		ok(s1 && datakey_is_ours(DK_OUTBOX, s1) &&
-		    datakey_is_ours(DK_OUTBOX, tampered) &&
-		    !datakey_is_ours(DK_CAPTCHA, s1) &&
-		    !datakey_is_ours(DK_OUTBOX, "fa1.00000000.AAAA") &&
-		    !datakey_is_ours(DK_OUTBOX, "plain"), "our key id is told "
-		    "from another key's");
-		ok(datakey_sub(DK_REFRESH, k1) == 0 && datakey_sub(DK_CAPTCHA,
-		    k2) == 0 && memcmp(k1, k2, 32) != 0, "subkeys differ by "
-		    "use");
+		        datakey_is_ours(DK_OUTBOX, tampered) &&
+		        !datakey_is_ours(DK_CAPTCHA, s1) &&
+		        !datakey_is_ours(DK_OUTBOX, "fa1.00000000.AAAA") &&
+		        !datakey_is_ours(DK_OUTBOX, "plain"),
+		    "our key id is told from another key's");
+		ok(datakey_sub(DK_REFRESH, k1) == 0 &&
+		        datakey_sub(DK_CAPTCHA, k2) == 0 &&
+		        memcmp(k1, k2, 32) != 0,
+		    "subkeys differ by use");
 		free(tampered);
 		free(s1);
 		free(s2);

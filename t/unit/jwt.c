@@ -9,7 +9,6 @@
 #include "jwt.h"
 #include "tap.h"
 
-
 static char *
 forge(const char *hdr, const char *payload, const char *sig)
 {
@@ -49,8 +48,11 @@ main(void)
 	t = jwt_issue(uid, sid, "a@b.co", now, jti);
 	ok(t != NULL, "issued");
 	ok(jwt_verify(t, strlen(t), now, &claims) == 0, "verifies");
-	ok(claims && strcmp(json_object_get_string(json_object_object_get(
-	    claims, "sid")), sid) == 0, "sid claim");
+	ok(claims &&
+	        strcmp(json_object_get_string(
+	                   json_object_object_get(claims, "sid")),
+	            sid) == 0,
+	    "sid claim");
 	json_object_put(claims);
 	ok(check(t, now + 900) == 0, "valid until exp");
 	ok(check(t, now + 906) == -1, "expired after exp + leeway");
@@ -74,7 +76,8 @@ main(void)
 	ok(check(x, now) == -1, "alg none");
 	free(x);
 	x = forge("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"x\","
-	    "\"crit\":[\"exp\"]}", "{}", "AAAA");
+	          "\"crit\":[\"exp\"]}",
+	    "{}", "AAAA");
 	ok(check(x, now) == -1, "crit / unknown kid");
 	free(x);
 	memset(tmp, 'A', 5000);

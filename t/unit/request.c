@@ -12,7 +12,6 @@
 #include "response.h"
 #include "tap.h"
 
-
 int
 main(void)
 {
@@ -22,13 +21,16 @@ main(void)
 	struct config c;
 
 	ok(req_cookie("sid=abc; refresh=xyz", "sid", v, sizeof(v)) == 1 &&
-	    strcmp(v, "abc") == 0, "cookie sid");
+	        strcmp(v, "abc") == 0,
+	    "cookie sid");
 	ok(req_cookie("sid=abc; refresh=xyz", "refresh", v, sizeof(v)) == 1 &&
-	    strcmp(v, "xyz") == 0, "cookie refresh");
+	        strcmp(v, "xyz") == 0,
+	    "cookie refresh");
 	ok(req_cookie("xsid=abc", "sid", v, sizeof(v)) == 0,
 	    "cookie name must match exactly");
 	ok(req_cookie("sid=\"q\"", "sid", v, sizeof(v)) == 1 &&
-	    strcmp(v, "q") == 0, "quoted cookie value");
+	        strcmp(v, "q") == 0,
+	    "quoted cookie value");
 	ok(req_cookie("sid=0123456789", "sid", v, 5) == -1,
 	    "over-long cookie value refused");
 	ok(req_cookie(NULL, "sid", v, sizeof(v)) == 0, "no cookie header");
@@ -39,7 +41,8 @@ main(void)
 
 	ok(req_bearer("Bearer abc.def.ghi", &tok, &len) == 0 && len == 11,
 	    "bearer");
-	ok(req_bearer("bearer abc", &tok, &len) == 0, "scheme is case-insensitive");
+	ok(req_bearer("bearer abc", &tok, &len) == 0,
+	    "scheme is case-insensitive");
 	ok(req_bearer("Basic dXNlcjpwYXNz", &tok, &len) == -1, "basic refused");
 	ok(req_bearer("Bearer", &tok, &len) == -1, "empty bearer");
 	ok(req_bearer("Bearer a b", &tok, &len) == -1, "two tokens");
@@ -48,8 +51,10 @@ main(void)
 	ok(req_bearer(longh, &tok, &len) == -1, "over 8 KiB refused");
 
 	ok(req_query("a=1&token=x%2Fy&b=2", "token", v, sizeof(v)) == 1 &&
-	    strcmp(v, "x/y") == 0, "query percent-decoding");
-	ok(req_query("tokenx=1", "token", v, sizeof(v)) == 0, "query exact name");
+	        strcmp(v, "x/y") == 0,
+	    "query percent-decoding");
+	ok(req_query("tokenx=1", "token", v, sizeof(v)) == 0,
+	    "query exact name");
 	ok(req_query("token=%zz", "token", v, sizeof(v)) == -1, "bad escape");
 	ok(req_query("token=%4", "token", v, sizeof(v)) == -1, "short escape");
 	ok(req_query("token=%00", "token", v, sizeof(v)) == -1, "NUL refused");
@@ -60,19 +65,22 @@ main(void)
 	ok(cfg_load(&c, NULL, err, sizeof(err)) == 0 && c.access_ttl == 900,
 	    "defaults load");
 	ok(cfg_parse_line(&c, "AUTH_ACCESS_TTL = 60", err, sizeof(err)) == 0 &&
-	    c.access_ttl == 60, "config line");
+	        c.access_ttl == 60,
+	    "config line");
 	ok(cfg_parse_line(&c, "AUTH_ACCESS_TTL = 5", err, sizeof(err)) == -1 &&
-	    strstr(err, "AUTH_ACCESS_TTL") != NULL, "out of range names key");
+	        strstr(err, "AUTH_ACCESS_TTL") != NULL,
+	    "out of range names key");
 	ok(cfg_parse_line(&c, "AUTH_ACCESS_TTL = 9x", err, sizeof(err)) == -1,
 	    "junk integer");
 	ok(cfg_parse_line(&c, "NOPE = 1", err, sizeof(err)) == -1 &&
-	    strstr(err, "NOPE") != NULL, "unknown key named");
-	ok(cfg_parse_line(&c, "  # comment", err, sizeof(err)) == 0,
-	    "comment");
+	        strstr(err, "NOPE") != NULL,
+	    "unknown key named");
+	ok(cfg_parse_line(&c, "  # comment", err, sizeof(err)) == 0, "comment");
 	ok(cfg_parse_line(&c, "AUTH_DEV = maybe", err, sizeof(err)) == -1,
 	    "bad boolean");
 	ok(cfg_parse_line(&c, "auth_issuer = \"me\"", err, sizeof(err)) == 0 &&
-	    strcmp(c.issuer, "me") == 0, "quoted value, key case-insensitive");
+	        strcmp(c.issuer, "me") == 0,
+	    "quoted value, key case-insensitive");
 	cfg_free(&c);
 	{
 		/* Which cookie requests may change state. */
@@ -80,12 +88,15 @@ main(void)
 			const char *origin, *site, *host, *port;
 			int ok;
 		} o[] = {
-			{ NULL, NULL, "auth.test", "443", 1 },	/* not a browser */
+			{ NULL, NULL, "auth.test", "443",
+			    1 }, /* not a browser */
 			{ "https://auth.test", NULL, "auth.test", "443", 1 },
-			{ "https://auth.test:8443", NULL, "auth.test", "8443", 1 },
+			{ "https://auth.test:8443", NULL, "auth.test", "8443",
+			    1 },
 			{ "https://AUTH.test", NULL, "auth.test", "443", 1 },
 			{ "https://evil.test", NULL, "auth.test", "443", 0 },
-			{ "https://auth.test.evil.test", NULL, "auth.test", "443", 0 },
+			{ "https://auth.test.evil.test", NULL, "auth.test",
+			    "443", 0 },
 			{ "http://auth.test", NULL, "auth.test", "443", 0 },
 			{ "null", NULL, "auth.test", "443", 0 },
 			{ "https://app.test", NULL, "auth.test", "443", 1 },
@@ -107,15 +118,16 @@ main(void)
 			r.host = o[i].host;
 			r.server_port = o[i].port;
 			r.scheme = "https";
-			ok(req_same_origin(&r) == o[i].ok, "origin case %zu "
-			    "(%s / %s)", i, o[i].origin ? o[i].origin : "-",
+			ok(req_same_origin(&r) == o[i].ok,
+			    "origin case %zu (%s / %s)", i,
+			    o[i].origin ? o[i].origin : "-",
 			    o[i].site ? o[i].site : "-");
 		}
 	}
 	{
 		/* The fallback 500 (no memory for a JSON body) is whole. */
 		static const char want[] = "{\"error\":\"internal_error\","
-		    "\"message\":\"Internal error\"}";
+		                           "\"message\":\"Internal error\"}";
 		unsigned char buf[2048];
 		FCGX_Stream out;
 		FCGX_Request fx;

@@ -257,7 +257,7 @@ sub redis {
 	return $out =~ s/\s+\z//r;
 }
 
-# The session mirror's key for a session id (fcgi/session.c, cache.c):
+# The session mirror's key for a session id (handlers/session.c, fcgi/cache.c):
 # fa:s:<first 12 digits of the master's replication id>:<sid>.
 sub mirror_key {
 	my ($sid) = @_;
