@@ -319,11 +319,19 @@ db_down(void)
 	    strncmp(last_state, "57P", 3) == 0;
 }
 
-/* Column `name` of a result, or -1 (PQfnumber, for row readers). */
-int
-db_col(PGresult *res, const char *name)
+/*
+ * Row row's value of the column named col, for the readers of result
+ * rows: "" when the result has no such row or column (never NULL).
+ */
+const char *
+db_value(PGresult *res, int row, const char *col)
 {
-	return PQfnumber(res, name);
+	int c;
+
+	if (res == NULL || row < 0 || row >= PQntuples(res) ||
+	    (c = PQfnumber(res, col)) < 0)
+		return "";
+	return PQgetvalue(res, row, c);
 }
 
 /* The answer for a failed statement: 503 for an outage, else 500. */

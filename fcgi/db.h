@@ -36,6 +36,6 @@ const char *db_sqlstate(void);
 const char *db_constraint(void);
 int db_connect_raw(void);
 struct pg_conn *db_conn(void);
-int db_col(struct pg_result *, const char *name);
+const char *db_value(struct pg_result *, int row, const char *col);
 
 #endif

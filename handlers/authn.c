@@ -134,9 +134,8 @@ current_refresh(const char *sid, const char *rt)
 	if ((res = db_exec(&q_rt_lookup, 1, p)) == NULL)
 		return -1;
 	ok = PQntuples(res) == 1 &&
-	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "rotated")), "f") == 0 &&
-	    crypto_ct_equal(PQgetvalue(res, 0, PQfnumber(res, "session_id")),
-	        sid, UUID_LEN);
+	    strcmp(db_value(res, 0, "rotated"), "f") == 0 &&
+	    crypto_ct_equal(db_value(res, 0, "session_id"), sid, UUID_LEN);
 	PQclear(res);
 	return ok;
 }

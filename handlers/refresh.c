@@ -46,12 +46,12 @@ struct rotation {
 static void
 rotation_read(PGresult *res, struct rotation *o)
 {
-	o->outcome = PQgetvalue(res, 0, PQfnumber(res, "outcome"));
-	o->sid = PQgetvalue(res, 0, PQfnumber(res, "session_id"));
-	o->uid = PQgetvalue(res, 0, PQfnumber(res, "user_id"));
-	o->email = PQgetvalue(res, 0, PQfnumber(res, "email"));
-	o->idle = atoll(PQgetvalue(res, 0, PQfnumber(res, "idle_exp")));
-	o->abs = atoll(PQgetvalue(res, 0, PQfnumber(res, "abs_exp")));
+	o->outcome = db_value(res, 0, "outcome");
+	o->sid = db_value(res, 0, "session_id");
+	o->uid = db_value(res, 0, "user_id");
+	o->email = db_value(res, 0, "email");
+	o->idle = atoll(db_value(res, 0, "idle_exp"));
+	o->abs = atoll(db_value(res, 0, "abs_exp"));
 }
 
 /* Seed 002: the session of a valid Bearer token lives on; no rotation. */

@@ -138,15 +138,11 @@ session_mirror_revoke(const char *sid, long long abs_exp)
 static int
 mirror_revoke_rows(struct pg_result *res)
 {
-	int i, rc = 0, id, exp;
+	int i, rc = 0;
 
-	if (res == NULL)
-		return 0;
-	id = PQfnumber(res, "id");
-	exp = PQfnumber(res, "abs_exp");
-	for (i = 0; i < PQntuples(res); i++)
-		if (session_mirror_revoke(PQgetvalue(res, i, id),
-		        atoll(PQgetvalue(res, i, exp))) == -1)
+	for (i = 0; res != NULL && i < PQntuples(res); i++)
+		if (session_mirror_revoke(db_value(res, i, "id"),
+		        atoll(db_value(res, i, "abs_exp"))) == -1)
 			rc = -1;
 	return rc;
 }
@@ -214,10 +210,8 @@ session_active(const char *sid, char uid[UUID_LEN + 1], char *email,
 	if ((res = db_exec(&q_active, 1, p)) == NULL)
 		return -1;
 	if ((n = PQntuples(res)) == 1) {
-		snprintf(uid, UUID_LEN + 1, "%s",
-		    PQgetvalue(res, 0, PQfnumber(res, "user_id")));
-		snprintf(email, emaillen, "%s",
-		    PQgetvalue(res, 0, PQfnumber(res, "email")));
+		snprintf(uid, UUID_LEN + 1, "%s", db_value(res, 0, "user_id"));
+		snprintf(email, emaillen, "%s", db_value(res, 0, "email"));
 	}
 	PQclear(res);
 	return n == 1;
@@ -250,12 +244,12 @@ session_check(const char *sid, const char *uid)
 	if ((res = db_exec(&q_active, 1, p)) == NULL)
 		return SESS_UNAVAILABLE;
 	if (PQntuples(res) != 1 ||
-	    strcmp(PQgetvalue(res, 0, PQfnumber(res, "user_id")), uid) != 0) {
+	    strcmp(db_value(res, 0, "user_id"), uid) != 0) {
 		PQclear(res);
 		return SESS_INACTIVE;
 	}
-	idle = atoll(PQgetvalue(res, 0, PQfnumber(res, "idle")));
-	abs = atoll(PQgetvalue(res, 0, PQfnumber(res, "abs")));
+	idle = atoll(db_value(res, 0, "idle"));
+	abs = atoll(db_value(res, 0, "abs"));
 	PQclear(res);
 	session_mirror_set(sid, uid, idle < abs ? idle : abs);
 	return SESS_ACTIVE;

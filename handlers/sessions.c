@@ -28,7 +28,7 @@ static struct json_object *
 session_json(PGresult *res, int i, const char *current)
 {
 	struct json_object *s = json_object_new_object();
-	const char *id = PQgetvalue(res, i, PQfnumber(res, "id"));
+	const char *id = db_value(res, i, "id");
 	static const char *const times[] = { "created_at", "last_used_at",
 		"expires_at" };
 	size_t t;
@@ -36,13 +36,11 @@ session_json(PGresult *res, int i, const char *current)
 	json_object_object_add(s, "session_id", json_object_new_string(id));
 	for (t = 0; t < sizeof(times) / sizeof(times[0]); t++)
 		json_object_object_add(s, times[t],
-		    json_object_new_int64(
-		        atoll(PQgetvalue(res, i, PQfnumber(res, times[t])))));
+		    json_object_new_int64(atoll(db_value(res, i, times[t]))));
 	json_object_object_add(s, "ip",
-	    json_object_new_string(PQgetvalue(res, i, PQfnumber(res, "ip"))));
+	    json_object_new_string(db_value(res, i, "ip")));
 	json_object_object_add(s, "user_agent",
-	    json_object_new_string(
-	        PQgetvalue(res, i, PQfnumber(res, "user_agent"))));
+	    json_object_new_string(db_value(res, i, "user_agent")));
 	json_object_object_add(s, "current",
 	    json_object_new_boolean(strcmp(id, current) == 0));
 	return s;

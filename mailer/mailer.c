@@ -273,12 +273,12 @@ struct outbox_row {
 static void
 outbox_read(PGresult *res, struct outbox_row *m)
 {
-	m->id = PQgetvalue(res, 0, PQfnumber(res, "id"));
-	m->to = PQgetvalue(res, 0, PQfnumber(res, "to_addr"));
-	m->subject = PQgetvalue(res, 0, PQfnumber(res, "subject"));
-	m->sealed = PQgetvalue(res, 0, PQfnumber(res, "body"));
-	m->attempts = atol(PQgetvalue(res, 0, PQfnumber(res, "attempts")));
-	m->created = atoll(PQgetvalue(res, 0, PQfnumber(res, "created")));
+	m->id = db_value(res, 0, "id");
+	m->to = db_value(res, 0, "to_addr");
+	m->subject = db_value(res, 0, "subject");
+	m->sealed = db_value(res, 0, "body");
+	m->attempts = atol(db_value(res, 0, "attempts"));
+	m->created = atoll(db_value(res, 0, "created"));
 }
 
 /*
