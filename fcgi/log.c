@@ -4,6 +4,7 @@
  * values; the access log line carries only method, path, status, time
  * and user id.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,33 @@ static enum log_level level = LOG_INFO;
 static char reqid[REQID_MAX + 1];
 
 static const char *const names[] = { "error", "warn", "info", "debug" };
+
+/*
+ * The pid on every line, asked of the kernel once per process (glibc
+ * does not cache getpid): forgotten in a child at fork.
+ */
+static pid_t pid;
+
+static void
+forget_pid(void)
+{
+	pid = 0;
+}
+
+static int
+log_pid(void)
+{
+	static int registered;
+
+	if (!registered) {
+		registered = pthread_atfork(NULL, NULL, forget_pid) == 0;
+		if (!registered)
+			return (int)getpid();
+	}
+	if (pid == 0)
+		pid = getpid();
+	return (int)pid;
+}
 
 void
 log_set_level(const char *s)
@@ -91,7 +119,7 @@ log_msg(enum log_level l, const char *fmt, ...)
 		return;
 	n = stamp(buf, sizeof(buf));
 	k = snprintf(buf + n, sizeof(buf) - n, " [%s] %d %s ", names[l],
-	    (int)getpid(), reqid[0] ? reqid : "-");
+	    log_pid(), reqid[0] ? reqid : "-");
 	n = grown(n, k, sizeof(buf));
 	va_start(ap, fmt);
 	k = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
@@ -111,8 +139,8 @@ log_request(const char *id, const char *method, const char *path, int status,
 		return;
 	n = stamp(buf, sizeof(buf));
 	k = snprintf(buf + n, sizeof(buf) - n,
-	    " [access] %d %s %s %.200s %d %.3fms uid=%s", (int)getpid(), id,
-	    method, path, status, ms, who && *who ? who : "-");
+	    " [access] %d %s %s %.200s %d %.3fms uid=%s", log_pid(), id, method,
+	    path, status, ms, who && *who ? who : "-");
 	emit(buf, grown(n, k, sizeof(buf)), sizeof(buf));
 }
 

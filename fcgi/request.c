@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -54,6 +55,45 @@ method_name(enum method m)
 		"PUT", "HEAD", "OPTIONS", "OTHER" };
 
 	return n[m];
+}
+
+/*
+ * Request ids are random, but need not be secret: 16 bytes each from a
+ * per-process pool that the CSPRNG refills every 64 ids, instead of one
+ * RAND_bytes per request. A child forgets the pool it inherited, so no
+ * two workers hand out the same ids.
+ */
+static unsigned char idpool[64 * 16];
+static size_t idused = sizeof(idpool);
+
+static void
+forget_idpool(void)
+{
+	idused = sizeof(idpool);
+}
+
+static void
+new_reqid(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	static int registered;
+	const unsigned char *raw;
+	int i;
+
+	if (!registered)
+		registered = pthread_atfork(NULL, NULL, forget_idpool) == 0;
+	if (idused == sizeof(idpool) || !registered) {
+		if (crypto_random(idpool, sizeof(idpool)) == -1)
+			memset(idpool, 0, sizeof(idpool));
+		idused = 0;
+	}
+	raw = idpool + idused;
+	idused += 16;
+	for (i = 0; i < 16; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[32] = '\0';
 }
 
 void
@@ -117,19 +157,8 @@ req_init(struct req *r, FCGX_Request *fx, char **envp)
 	s = req_param(envp, "HTTP_X_REQUEST_ID");
 	if (s != NULL && valid_reqid(s))
 		snprintf(r->reqid, sizeof(r->reqid), "%s", s);
-	else {
-		unsigned char raw[16];
-		static const char hex[] = "0123456789abcdef";
-		int i;
-
-		if (crypto_random(raw, sizeof(raw)) == -1)
-			memset(raw, 0, sizeof(raw));
-		for (i = 0; i < 16; i++) {
-			r->reqid[2 * i] = hex[raw[i] >> 4];
-			r->reqid[2 * i + 1] = hex[raw[i] & 15];
-		}
-		r->reqid[32] = '\0';
-	}
+	else
+		new_reqid(r->reqid);
 }
 
 void

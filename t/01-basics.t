@@ -23,6 +23,30 @@ $r = api(GET => '/ping', headers => { 'X-Request-Id' => 'x' x 65 });
 like($r->{headers}{'x-request-id'}, qr/^[0-9a-f]{32}$/,
     'over-long request id replaced');
 
+# Generated ids come from a per-worker pool (fcgi/request.c): none may
+# repeat, within a worker or across workers (a child forgets the pool
+# it inherited at fork); each access line names the worker that wrote it.
+{
+	my (%seen, $dups);
+	for (1 .. 300) {
+		my $id = api(GET => '/ping')->{headers}{'x-request-id'} // '';
+		$dups++ if $seen{$id}++;
+	}
+	ok(!$dups && keys %seen == 300, '300 generated request ids, all distinct');
+	my %workers = map { $_ => 1 } worker_pids(stack_dir());
+	open my $lf, '<', stack_dir() . '/log/fcgi-auth.log' or die;
+	my (%pids, $foreign);
+	while (<$lf>) {
+		my ($pid, $id) = /\[access\] (\d+) ([0-9a-f]{32}) GET \/ping / or next;
+		next unless $seen{$id};
+		$pids{$pid}++;
+		$foreign++ unless $workers{$pid};
+	}
+	ok(keys %pids >= 2 && !$foreign,
+	    'access lines carry the pid of the worker that wrote them (' .
+	    join(', ', map { "$_ x$pids{$_}" } sort keys %pids) . ')');
+}
+
 $r = api(GET => '/health');
 is($r->{status}, 200, 'health 200');
 is_deeply($r->{json}, { status => 'ok', postgres => 'ok', redis => 'ok' },
