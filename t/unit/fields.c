@@ -33,48 +33,59 @@ check(struct req *r, const char *body)
 	return r->status;
 }
 
+/* A body, the status fields_check should write (0: passes), and then
+ * the value field `arg` should read as (NULL: absent). */
+static const struct {
+	const char *body;
+	int status, arg;
+	const char *want, *what;
+} cases[] = {
+	{ "{\"username\":\"bob\"}", 0, 0, "bob", "a required field" },
+	{ "{\"username\":\"bob\"}", 0, 1, NULL, "an optional field absent" },
+	{ "{\"user\":\"al\"}", 0, 0, "al", "an alias counts as the field" },
+	{ "{\"username\":\"a\",\"user\":\"b\"}", 0, 0, "a",
+	    "the name wins over an alias" },
+	{ "{\"username\":null,\"user\":\"b\"}", 0, 0, "b",
+	    "null is absent: the alias is used" },
+	{ "{}", 400, 0, NULL, "a required field missing is 400" },
+	{ "{\"username\":\"\"}", 400, 0, NULL, "FF_NONEMPTY: \"\" is absent" },
+	{ "{\"username\":12}", 400, 0, NULL, "a number is not text" },
+	{ "{\"username\":\"123456789\"}", 400, 0, NULL,
+	    "one byte over the bound is 400" },
+	{ "{\"username\":\"12345678\"}", 0, 0, "12345678",
+	    "the bound itself passes" },
+	{ "{\"username\":\"a\\u0000b\"}", 400, 0, NULL,
+	    "an embedded NUL is not text" },
+	{ "{\"username\":\"bob\",\"email\":\"nope\"}", 400, 0, NULL,
+	    "the validator refuses" },
+	{ "{\"username\":\"bob\",\"email\":\"a@b.co\"}", 0, 1, "a@b.co",
+	    "the validator accepts" },
+	{ "{\"username\":\"bob\",\"token\":[1]}", 0, 2, "",
+	    "FT_TOKEN of another type reads as \"\", no error" },
+	{ "{\"username\":\"bob\",\"token\":\"x y\"}", 0, 2, "x y",
+	    "FT_TOKEN of any shape is passed on" },
+	{ "{\"username\":5,\"email\":\"nope\"}", 400, 0, NULL,
+	    "a wrong type is reported before a wrong value" },
+};
+
 int
 main(void)
 {
 	struct req r;
+	const char *v;
 	size_t i, n;
+	int st;
 
 	memset(&r, 0, sizeof(r));
-	ok(check(&r, "{\"username\":\"bob\"}") == 0 &&
-	        strcmp(r.arg[0], "bob") == 0 && r.arg[1] == NULL &&
-	        r.arg[2] == NULL,
-	    "a required field, the others absent");
-	ok(check(&r, "{\"user\":\"al\"}") == 0 && strcmp(r.arg[0], "al") == 0,
-	    "an alias counts as the field");
-	ok(check(&r, "{\"username\":\"a\",\"user\":\"b\"}") == 0 &&
-	        strcmp(r.arg[0], "a") == 0,
-	    "the name wins over an alias");
-	ok(check(&r, "{\"username\":null,\"user\":\"b\"}") == 0 &&
-	        strcmp(r.arg[0], "b") == 0,
-	    "null is absent: the alias is used");
-	ok(check(&r, "{}") == 400, "a required field missing is 400");
-	ok(check(&r, "{\"username\":\"\"}") == 400,
-	    "FF_NONEMPTY: \"\" is absent");
-	ok(check(&r, "{\"username\":12}") == 400, "a number is not text");
-	ok(check(&r, "{\"username\":\"123456789\"}") == 400,
-	    "one byte over the bound is 400");
-	ok(check(&r, "{\"username\":\"12345678\"}") == 0,
-	    "the bound itself passes");
-	ok(check(&r, "{\"username\":\"a\\u0000b\"}") == 400,
-	    "an embedded NUL is not text");
-	ok(check(&r, "{\"username\":\"bob\",\"email\":\"nope\"}") == 400,
-	    "the validator refuses");
-	ok(check(&r, "{\"username\":\"bob\",\"email\":\"a@b.co\"}") == 0 &&
-	        strcmp(r.arg[1], "a@b.co") == 0,
-	    "the validator accepts");
-	ok(check(&r, "{\"username\":\"bob\",\"token\":[1]}") == 0 &&
-	        strcmp(r.arg[2], "") == 0,
-	    "FT_TOKEN of another type reads as \"\", no error");
-	ok(check(&r, "{\"username\":\"bob\",\"token\":\"x y\"}") == 0 &&
-	        strcmp(r.arg[2], "x y") == 0,
-	    "FT_TOKEN of any shape is passed on");
-	ok(check(&r, "{\"username\":5,\"email\":\"nope\"}") == 400,
-	    "a wrong type is reported before a wrong value");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st = check(&r, cases[i].body);
+		v = st == 0 ? r.arg[cases[i].arg] : NULL;
+		ok(st == cases[i].status &&
+		        (cases[i].want == NULL ?
+		                v == NULL :
+		                v != NULL && strcmp(v, cases[i].want) == 0),
+		    "%s", cases[i].what);
+	}
 	for (i = n = 0; i < app_routes.n; i++)
 		n += app_routes.rows[i].nfields <= FIELDS_MAX;
 	ok(n == app_routes.n, "every route declares at most FIELDS_MAX fields");
