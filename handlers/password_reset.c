@@ -27,8 +27,8 @@
 static struct db_stmt q_by_email = DB_STMT("user_by_email",
     "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)");
 static struct db_stmt q_set = DB_STMT("reset_set",
-    "UPDATE users SET reset_token = $2, reset_token_expire = now() + "
-    "make_interval(secs => $3) WHERE id = $1");
+    "UPDATE users SET reset_token = $1, reset_token_expire = now() + "
+    "make_interval(secs => $3) WHERE id = $2");
 static struct db_stmt q_lookup = DB_STMT("reset_lookup",
     "SELECT " USER_COLS " FROM users WHERE reset_token = $1 "
     "AND reset_token_expire > now()");
@@ -69,23 +69,19 @@ time_floor(const struct req *r)
 static int
 send_link(const struct user *u)
 {
-	char hash[65], ttl[24], link[4200];
-	const char *p[3] = { u->id, hash, ttl };
+	char link[4200];
 	int rc = -1;
 
-	if (link_token_new(cfg.reset_password_url, hash, link, sizeof(link)) ==
-	    -1)
-		goto out;
-	snprintf(ttl, sizeof(ttl), "%ld", cfg.reset_ttl);
-	if (db_run(&q_set, 3, p) == -1)
-		goto out;
-	rc = mail_queuef("password_reset", u->email, "Reset your password",
-	    "Someone (hopefully you) asked to reset the password of the "
-	    "account %s.\n\nSet a new password here (the link works once, for "
-	    "%ld minutes):\n\n%s\n\nIf you did not ask for this, ignore this "
-	    "message; your password is unchanged.\n",
-	    u->username, cfg.reset_ttl / 60, link);
-out:
+	if (link_issue(&q_set, u->id, cfg.reset_ttl, cfg.reset_password_url,
+	        link, sizeof(link)) == 0)
+		rc = mail_queuef("password_reset", u->email,
+		    "Reset your password",
+		    "Someone (hopefully you) asked to reset the password of "
+		    "the account %s.\n\nSet a new password here (the link "
+		    "works "
+		    "once, for %ld minutes):\n\n%s\n\nIf you did not ask for "
+		    "this, ignore this message; your password is unchanged.\n",
+		    u->username, cfg.reset_ttl / 60, link);
 	crypto_wipe(link, sizeof(link));
 	return rc;
 }

@@ -50,22 +50,17 @@ queue_verification(const char *uid, const char *email)
 	static struct db_stmt q_verify_insert = DB_STMT("verify_insert",
 	    "INSERT INTO email_verifications (token_hash, user_id, expires_at) "
 	    "VALUES ($1, $2, now() + make_interval(secs => $3))");
-	char hash[65], ttl[24], link[4200];
-	const char *p[3] = { hash, uid, ttl };
+	char link[4200];
 	int rc = -1;
 
-	if (link_token_new(cfg.email_verify_url, hash, link, sizeof(link)) ==
-	    -1)
-		goto out;
-	snprintf(ttl, sizeof(ttl), "%ld", cfg.verify_ttl);
-	if (db_run(&q_verify_insert, 3, p) == -1)
-		goto out;
-	rc = mail_queuef("email_verify", email, "Confirm your email address",
-	    "Welcome! Confirm your email address by opening this link (it "
-	    "works once, for %ld hours):\n\n%s\n\nIf you did not create an "
-	    "account, ignore this message.\n",
-	    cfg.verify_ttl / 3600, link);
-out:
+	if (link_issue(&q_verify_insert, uid, cfg.verify_ttl,
+	        cfg.email_verify_url, link, sizeof(link)) == 0)
+		rc = mail_queuef("email_verify", email,
+		    "Confirm your email address",
+		    "Welcome! Confirm your email address by opening this link "
+		    "(it works once, for %ld hours):\n\n%s\n\nIf you did not "
+		    "create an account, ignore this message.\n",
+		    cfg.verify_ttl / 3600, link);
 	crypto_wipe(link, sizeof(link));
 	return rc;
 }

@@ -51,21 +51,25 @@ token_body(struct req *r, const char *uid, const char *sid, const char *email,
 }
 
 /*
- * A new single-use link: BASE?token=TOKEN into link (for the mail) and
- * the token's SHA-256 (hex, for the row; the token itself is not kept).
- * 0, or -1.
+ * A new single-use link for id: BASE?token=TOKEN into link (for the
+ * mail), and, in the caller's transaction, q run with ($1 the token's
+ * SHA-256 hex, $2 id, $3 ttl seconds) to store it; the token itself is
+ * not kept. 0, or -1.
  */
 int
-link_token_new(const char *base, char hash[65], char *link, size_t linklen)
+link_issue(struct db_stmt *q, const char *id, long ttl, const char *base,
+    char *link, size_t linklen)
 {
-	char token[TOKEN_B64_LEN + 1];
+	char token[TOKEN_B64_LEN + 1], hash[65], secs[24];
+	const char *p[3] = { hash, id, secs };
 	unsigned char raw[TOKEN_BYTES];
 	int rc = -1;
 
 	if (crypto_token(token, raw) == 0 &&
 	    mail_link(link, linklen, base, token) == 0) {
 		crypto_sha256_hex(token, strlen(token), hash);
-		rc = 0;
+		snprintf(secs, sizeof(secs), "%ld", ttl);
+		rc = db_run(q, 3, p);
 	}
 	crypto_wipe(token, sizeof(token));
 	crypto_wipe(raw, sizeof(raw));

@@ -13,7 +13,8 @@ struct req;
 
 struct json_object *token_body(struct req *, const char *uid, const char *sid,
     const char *email, const char *refresh, long long refresh_exp);
-int link_token_new(const char *base, char hash[65], char *link, size_t linklen);
+int link_issue(struct db_stmt *q, const char *id, long ttl, const char *base,
+    char *link, size_t linklen);
 struct pg_result *
 link_consume(struct req *, struct db_stmt *, int n, const char *const *params);
 int link_token_hash(struct req *, const char *body_token, char hash[65]);

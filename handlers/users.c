@@ -43,38 +43,26 @@ user_by_login(const char *ident)
 	return db_exec(&q_by_login, 1, p);
 }
 
-static const char *
-col(PGresult *res, int row, const char *name)
-{
-	int c = PQfnumber(res, name);
-
-	return c < 0 ? NULL : PQgetvalue(res, row, c);
-}
-
 /*
  * Row `row` of a result with the users table's columns (USER_COLS, or a
- * subset: a column the query did not select reads as NULL). 0, or -1
+ * subset: a column the query did not select reads as ""). 0, or -1
  * when there is no such row.
  */
 int
 user_read(PGresult *res, int row, struct user *u)
 {
-	const char *v;
-
 	memset(u, 0, sizeof(*u));
 	if (res == NULL || row < 0 || row >= PQntuples(res))
 		return -1;
-	u->id = col(res, row, "id");
-	u->username = col(res, row, "username");
-	u->email = col(res, row, "email");
-	u->display_name = col(res, row, "display_name");
-	u->avatar_url = col(res, row, "avatar_url");
-	u->role = col(res, row, "role");
-	u->password_hash = col(res, row, "password_hash");
-	u->email_verified = (v = col(res, row, "email_verified")) != NULL &&
-	    strcmp(v, "t") == 0;
-	u->created_at =
-	    (v = col(res, row, "created_at")) != NULL ? atoll(v) : 0;
+	u->id = db_value(res, row, "id");
+	u->username = db_value(res, row, "username");
+	u->email = db_value(res, row, "email");
+	u->display_name = db_value(res, row, "display_name");
+	u->avatar_url = db_value(res, row, "avatar_url");
+	u->role = db_value(res, row, "role");
+	u->password_hash = db_value(res, row, "password_hash");
+	u->email_verified = *db_value(res, row, "email_verified") == 't';
+	u->created_at = atoll(db_value(res, row, "created_at"));
 	return 0;
 }
 
