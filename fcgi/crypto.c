@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "crypto.h"
@@ -34,12 +36,27 @@ crypto_token(char out[TOKEN_B64_LEN + 1], unsigned char raw[TOKEN_BYTES])
 	return 0;
 }
 
+/*
+ * SHA-256, fetched from the provider once per process: EVP_sha256()
+ * makes OpenSSL 3 look the implementation up again on every digest.
+ */
+static const EVP_MD *
+sha256(void)
+{
+	static EVP_MD *md;
+
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return md != NULL ? md : EVP_sha256();
+}
+
 void
 crypto_sha256(const void *buf, size_t len, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL);
+	if (EVP_Digest(buf, len, out, &n, sha256(), NULL) != 1)
+		memset(out, 0, 32); /* only on allocation failure */
 }
 
 void
@@ -68,6 +85,60 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
 	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) == NULL ?
 	    -1 :
 	    0;
+}
+
+/*
+ * A keyed HMAC-SHA256 for a key used on every request (the JWT secret):
+ * the key schedule is done once, and each MAC starts from a copy of it.
+ */
+struct crypto_mac {
+	EVP_MAC_CTX *ctx; /* initialised with the key */
+};
+
+struct crypto_mac *
+crypto_mac_new(const void *key, size_t keylen)
+{
+	OSSL_PARAM params[2];
+	struct crypto_mac *m;
+	EVP_MAC *mac;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL)
+		m->ctx = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac); /* the context keeps its own reference */
+	if (m->ctx == NULL || EVP_MAC_init(m->ctx, key, keylen, params) != 1) {
+		crypto_mac_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int
+crypto_mac(const struct crypto_mac *m, const void *msg, size_t len,
+    unsigned char out[32])
+{
+	EVP_MAC_CTX *c;
+	size_t n = 0;
+	int ok;
+
+	if (m == NULL || (c = EVP_MAC_CTX_dup(m->ctx)) == NULL)
+		return -1;
+	ok = EVP_MAC_update(c, msg, len) == 1 &&
+	    EVP_MAC_final(c, out, &n, 32) == 1 && n == 32;
+	EVP_MAC_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+void
+crypto_mac_free(struct crypto_mac *m)
+{
+	if (m == NULL)
+		return;
+	EVP_MAC_CTX_free(m->ctx);
+	free(m);
 }
 
 int

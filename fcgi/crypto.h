@@ -14,6 +14,11 @@ void crypto_sha256(const void *, size_t, unsigned char out[32]);
 void crypto_sha256_hex(const void *, size_t, char out[65]);
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
     size_t len, unsigned char out[32]);
+struct crypto_mac;
+struct crypto_mac *crypto_mac_new(const void *key, size_t keylen);
+int crypto_mac(const struct crypto_mac *, const void *msg, size_t len,
+    unsigned char out[32]);
+void crypto_mac_free(struct crypto_mac *);
 int crypto_ct_equal(const void *, const void *, size_t);
 size_t b64url_encode(const unsigned char *, size_t, char *, size_t);
 long b64url_decode(const char *, size_t, unsigned char *, size_t);

@@ -65,18 +65,36 @@ log_set_reqid(const char *id)
 		snprintf(reqid, sizeof(reqid), "%s", id);
 }
 
+/*
+ * "2026-12-01T15:04:05.123Z". The part up to the seconds is formatted
+ * once a second (strftime was a tenth of the access line's cost).
+ */
 static size_t
 stamp(char *buf, size_t len)
 {
+	static char secs[32];
+	static time_t at = -1;
+	static size_t n;
 	struct timespec ts;
 	struct tm tm;
-	size_t n;
+	long ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	n += snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
-	return n;
+	if (ts.tv_sec != at) {
+		gmtime_r(&ts.tv_sec, &tm);
+		n = strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+		at = ts.tv_sec;
+	}
+	if (len < n + 6)
+		return 0;
+	memcpy(buf, secs, n);
+	ms = ts.tv_nsec / 1000000;
+	buf[n] = '.';
+	buf[n + 1] = (char)('0' + ms / 100);
+	buf[n + 2] = (char)('0' + ms / 10 % 10);
+	buf[n + 3] = (char)('0' + ms % 10);
+	buf[n + 4] = 'Z';
+	return n + 5;
 }
 
 /* One write(2) per line keeps lines from different workers whole. */
@@ -127,21 +145,66 @@ log_msg(enum log_level l, const char *fmt, ...)
 	emit(buf, grown(n, k, sizeof(buf)), sizeof(buf));
 }
 
+/* Append s (at most max bytes of it) at *n in buf of cap bytes. */
+static void
+put(char *buf, size_t *n, size_t cap, const char *s, size_t max)
+{
+	size_t k = strnlen(s, max);
+
+	if (k > cap - 1 - *n)
+		k = cap - 1 - *n;
+	memcpy(buf + *n, s, k);
+	*n += k;
+}
+
+/* Append the decimal v, zero-padded to at least width digits. */
+static void
+put_num(char *buf, size_t *n, size_t cap, unsigned long long v, int width)
+{
+	char d[24];
+	int i = (int)sizeof(d);
+
+	d[--i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v > 0 || (int)sizeof(d) - 1 - i < width) && i > 0);
+	put(buf, n, cap, d + i, sizeof(d));
+}
+
+/*
+ * The access line, formatted by hand: it is written for every request,
+ * and stdio's printf machinery (the %.3f above all) was most of its cost.
+ */
 void
 log_request(const char *id, const char *method, const char *path, int status,
     double ms, const char *who)
 {
+	unsigned long long us =
+	    ms > 0 ? (unsigned long long)(ms * 1e3 + 0.5) : 0;
 	char buf[1024];
 	size_t n;
-	int k;
 
 	if (level < LOG_INFO)
 		return;
 	n = stamp(buf, sizeof(buf));
-	k = snprintf(buf + n, sizeof(buf) - n,
-	    " [access] %d %s %s %.200s %d %.3fms uid=%s", log_pid(), id, method,
-	    path, status, ms, who && *who ? who : "-");
-	emit(buf, grown(n, k, sizeof(buf)), sizeof(buf));
+	put(buf, &n, sizeof(buf), " [access] ", 16);
+	put_num(buf, &n, sizeof(buf), (unsigned long long)log_pid(), 1);
+	put(buf, &n, sizeof(buf), " ", 1);
+	put(buf, &n, sizeof(buf), id, REQID_MAX);
+	put(buf, &n, sizeof(buf), " ", 1);
+	put(buf, &n, sizeof(buf), method, 200);
+	put(buf, &n, sizeof(buf), " ", 1);
+	put(buf, &n, sizeof(buf), path, 200);
+	put(buf, &n, sizeof(buf), " ", 1);
+	put_num(buf, &n, sizeof(buf), status > 0 ? (unsigned)status : 0, 1);
+	put(buf, &n, sizeof(buf), " ", 1);
+	put_num(buf, &n, sizeof(buf), us / 1000, 1);
+	put(buf, &n, sizeof(buf), ".", 1);
+	put_num(buf, &n, sizeof(buf), us % 1000, 3);
+	put(buf, &n, sizeof(buf), "ms uid=", 8);
+	put(buf, &n, sizeof(buf), who && *who ? who : "-", 64);
+	emit(buf, n, sizeof(buf));
 }
 
 /* Seconds on the monotonic clock. */

@@ -96,67 +96,147 @@ new_reqid(char out[33])
 	out[32] = '\0';
 }
 
+/*
+ * The parameters req_init reads, found in one pass over the environment
+ * (one FCGX_GetParam each was a scan of all 30-40 entries, 17 times).
+ * As with FCGX_GetParam, the first entry of a name wins.
+ */
+enum param {
+	P_METHOD,
+	P_DOCUMENT_URI,
+	P_SCRIPT_NAME,
+	P_QUERY,
+	P_CONTENT_TYPE,
+	P_CONTENT_LENGTH,
+	P_REMOTE_ADDR,
+	P_USER_AGENT,
+	P_AUTHORIZATION,
+	P_COOKIE,
+	P_ORIGIN,
+	P_FETCH_SITE,
+	P_HOST,
+	P_SCHEME,
+	P_HTTPS,
+	P_SERVER_PORT,
+	P_REQUEST_ID,
+	P__N
+};
+
+#define PARAM(n) \
+	{ \
+		n, sizeof(n) - 1 \
+	}
+static const struct {
+	const char *name;
+	size_t len;
+} params[P__N] = {
+	[P_METHOD] = PARAM("REQUEST_METHOD"),
+	[P_DOCUMENT_URI] = PARAM("DOCUMENT_URI"),
+	[P_SCRIPT_NAME] = PARAM("SCRIPT_NAME"),
+	[P_QUERY] = PARAM("QUERY_STRING"),
+	[P_CONTENT_TYPE] = PARAM("CONTENT_TYPE"),
+	[P_CONTENT_LENGTH] = PARAM("CONTENT_LENGTH"),
+	[P_REMOTE_ADDR] = PARAM("REMOTE_ADDR"),
+	[P_USER_AGENT] = PARAM("HTTP_USER_AGENT"),
+	[P_AUTHORIZATION] = PARAM("HTTP_AUTHORIZATION"),
+	[P_COOKIE] = PARAM("HTTP_COOKIE"),
+	[P_ORIGIN] = PARAM("HTTP_ORIGIN"),
+	[P_FETCH_SITE] = PARAM("HTTP_SEC_FETCH_SITE"),
+	[P_HOST] = PARAM("HTTP_HOST"),
+	[P_SCHEME] = PARAM("REQUEST_SCHEME"),
+	[P_HTTPS] = PARAM("HTTPS"),
+	[P_SERVER_PORT] = PARAM("SERVER_PORT"),
+	[P_REQUEST_ID] = PARAM("HTTP_X_REQUEST_ID"),
+};
+#undef PARAM
+
+static void
+read_params(char **envp, const char *v[P__N])
+{
+	const char *e, *eq;
+	size_t n, i;
+
+	memset(v, 0, P__N * sizeof(v[0]));
+	for (; envp != NULL && *envp != NULL; envp++) {
+		e = *envp;
+		if ((eq = strchr(e, '=')) == NULL)
+			continue;
+		n = (size_t)(eq - e);
+		for (i = 0; i < P__N; i++)
+			if (params[i].len == n && v[i] == NULL &&
+			    memcmp(e, params[i].name, n) == 0) {
+				v[i] = eq + 1;
+				break;
+			}
+	}
+}
+
+/* nginx's $document_uri: decoded and normalised, without query. */
+static const char *
+api_path(const char *s)
+{
+	if (s != NULL && strncmp(s, API_PREFIX, sizeof(API_PREFIX) - 1) == 0 &&
+	    (s[sizeof(API_PREFIX) - 1] == '/' ||
+	        s[sizeof(API_PREFIX) - 1] == '\0'))
+		return s + sizeof(API_PREFIX) - 1;
+	return ""; /* outside our mount: never a route */
+}
+
+static long long
+content_length(const char *s)
+{
+	long long n;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || *end || n < 0)
+		return LLONG_MAX; /* refused as too large */
+	return n;
+}
+
 void
 req_init(struct req *r, FCGX_Request *fx, char **envp)
 {
-	const char *s, *p;
-	char *end;
+	const char *v[P__N], *s;
 
 	memset(r, 0, sizeof(*r));
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->fcgx = fx;
-	r->content_length = -1;
 	r->route = -1;
-	s = req_param(envp, "REQUEST_METHOD");
-	r->method_str = s ? s : "";
-	r->method = req_method(s);
-	/* nginx's $document_uri: decoded and normalised, without query. */
-	if ((s = req_param(envp, "DOCUMENT_URI")) == NULL &&
-	    (s = req_param(envp, "SCRIPT_NAME")) == NULL)
-		s = "";
-	p = s;
-	if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) == 0 &&
-	    (p[sizeof(API_PREFIX) - 1] == '/' ||
-	        p[sizeof(API_PREFIX) - 1] == '\0'))
-		p += sizeof(API_PREFIX) - 1;
-	else
-		p = ""; /* outside our mount: never a route */
-	r->path = p;
-	s = req_param(envp, "QUERY_STRING");
-	r->query = s ? s : "";
-	s = req_param(envp, "CONTENT_TYPE");
+	read_params(envp, v);
+	r->method_str = v[P_METHOD] ? v[P_METHOD] : "";
+	r->method = req_method(v[P_METHOD]);
+	r->path =
+	    api_path(v[P_DOCUMENT_URI] ? v[P_DOCUMENT_URI] : v[P_SCRIPT_NAME]);
+	r->query = v[P_QUERY] ? v[P_QUERY] : "";
+	s = v[P_CONTENT_TYPE];
 	r->content_type = (s && *s) ? s : NULL;
-	if ((s = req_param(envp, "CONTENT_LENGTH")) != NULL && *s) {
-		errno = 0;
-		r->content_length = strtoll(s, &end, 10);
-		if (errno || *end || r->content_length < 0)
-			r->content_length =
-			    LLONG_MAX; /* refused as too large */
-	}
+	r->content_length = content_length(v[P_CONTENT_LENGTH]);
 	/*
 	 * Both are stored (sessions, audit_log): Postgres refuses bytes
 	 * that are not UTF-8, which would abort the request's transaction.
 	 */
-	s = req_param(envp, "REMOTE_ADDR");
+	s = v[P_REMOTE_ADDR];
 	utf8_sanitize(s ? s : "", r->addr_buf, sizeof(r->addr_buf));
 	r->remote_addr = r->addr_buf;
-	s = req_param(envp, "HTTP_USER_AGENT");
+	s = v[P_USER_AGENT];
 	utf8_sanitize(s ? s : "", r->ua_buf, sizeof(r->ua_buf));
 	r->user_agent = r->ua_buf;
-	r->authorization = req_param(envp, "HTTP_AUTHORIZATION");
-	r->cookie = req_param(envp, "HTTP_COOKIE");
-	r->origin = req_param(envp, "HTTP_ORIGIN");
-	r->fetch_site = req_param(envp, "HTTP_SEC_FETCH_SITE");
-	r->host = req_param(envp, "HTTP_HOST");
-	if ((s = req_param(envp, "REQUEST_SCHEME")) == NULL || *s == '\0') {
-		p = req_param(envp, "HTTPS");
-		s = p != NULL && *p ? "https" : "http";
-	}
+	r->authorization = v[P_AUTHORIZATION];
+	r->cookie = v[P_COOKIE];
+	r->origin = v[P_ORIGIN];
+	r->fetch_site = v[P_FETCH_SITE];
+	r->host = v[P_HOST];
+	if ((s = v[P_SCHEME]) == NULL || *s == '\0')
+		s = v[P_HTTPS] != NULL && *v[P_HTTPS] ? "https" : "http";
 	r->scheme = s;
-	r->server_port = req_param(envp, "SERVER_PORT");
-	s = req_param(envp, "HTTP_X_REQUEST_ID");
+	r->server_port = v[P_SERVER_PORT];
+	s = v[P_REQUEST_ID];
 	if (s != NULL && valid_reqid(s))
-		snprintf(r->reqid, sizeof(r->reqid), "%s", s);
+		memcpy(r->reqid, s, strlen(s) + 1);
 	else
 		new_reqid(r->reqid);
 }

@@ -87,60 +87,40 @@ reason(int status)
 	}
 }
 
-/* Render the CGI response (headers + body); returns its length. */
 static const char *ctype = "application/json; charset=utf-8";
 
-size_t
-resp_render(struct req *r, const char *body, size_t bodylen, char **out)
+/*
+ * The CGI response straight into libfcgi's output buffer: the fixed
+ * head, the extra header lines, the body (none for HEAD).
+ */
+static void
+write_out(struct req *r, const char *body, size_t len)
 {
-	size_t cap = 512 + bodylen, n = 0, i;
-	const char *nostore;
-	char *buf;
+	char head[512];
+	size_t i;
 	int k;
 
-	for (i = 0; i < r->nhdrs; i++)
-		cap += strlen(r->hdrs[i].line) + 2;
-	if ((buf = malloc(cap)) == NULL) {
-		*out = NULL;
-		return 0;
-	}
-	nostore = "";
-	if (r->no_store)
-		nostore = "Cache-Control: no-store\r\nPragma: no-cache\r\n";
-	k = snprintf(buf, cap,
+	if (r->fcgx == NULL)
+		return;
+	k = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "X-Request-Id: %s\r\n"
 	    "X-Content-Type-Options: nosniff\r\n%s",
-	    r->status, reason(r->status), ctype, bodylen, r->reqid, nostore);
-	n = (size_t)k;
-	for (i = 0; i < r->nhdrs; i++) {
-		k = snprintf(buf + n, cap - n, "%s\r\n", r->hdrs[i].line);
-		n += (size_t)k;
-	}
-	memcpy(buf + n, "\r\n", 2);
-	n += 2;
-	memcpy(buf + n, body, bodylen);
-	n += bodylen;
-	*out = buf;
-	return n;
-}
-
-static void
-write_out(struct req *r, const char *body, size_t len)
-{
-	char *buf;
-	size_t n;
-
-	n = resp_render(r, body, len, &buf);
-	if (buf == NULL)
+	    r->status, reason(r->status), ctype, len, r->reqid,
+	    r->no_store ? "Cache-Control: no-store\r\nPragma: no-cache\r\n" :
+	                  "");
+	if (k < 0 || (size_t)k >= sizeof(head))
 		return;
-	if (r->fcgx != NULL && r->method != M_HEAD)
-		FCGX_PutStr(buf, (int)n, r->fcgx->out);
-	else if (r->fcgx != NULL)
-		FCGX_PutStr(buf, (int)(n - len), r->fcgx->out);
-	free(buf);
+	FCGX_PutStr(head, k, r->fcgx->out);
+	for (i = 0; i < r->nhdrs; i++) {
+		FCGX_PutS(r->hdrs[i].line, r->fcgx->out);
+		FCGX_PutStr("\r\n", 2, r->fcgx->out);
+	}
+	FCGX_PutStr("\r\n", 2, r->fcgx->out);
+	if (r->method != M_HEAD && len > 0)
+		FCGX_PutStr(body, (int)len, r->fcgx->out);
 }
 
 /* A non-JSON body (the Prometheus text of /metrics). */

@@ -42,6 +42,5 @@ void resp_error_extra(struct req *, api_err, const char *message,
     struct json_object *extra);
 void resp_raw(struct req *, int status, const char *content_type,
     const char *body, size_t len);
-size_t resp_render(struct req *, const char *body, size_t bodylen, char **out);
 
 #endif

@@ -32,26 +32,47 @@ struct key {
 	char kid[65];   /* key id */
 	EVP_PKEY *pkey; /* Ed25519 key (EdDSA) */
 	char x[64];     /* base64url public key for JWKS */
+	char hdr[256];  /* a header segment found to name this key */
+	size_t hdrlen;  /* its length, 0 until one is seen */
 };
 
 static enum alg alg;
-static unsigned char hs_secret[512];
-static size_t hs_len;
+#define HS_SECRET_MAX 512
+static struct json_tokener *parser; /* parse_segment's, reset per use */
+static struct crypto_mac *hs_mac;   /* HS256: keyed with the secret */
 static struct key keys[MAX_KEYS];
 static size_t nkeys; /* keys[nkeys - 1] signs */
-#define SIGCACHE 4096
-static unsigned char sigcache[SIGCACHE][32]; /* see verify_sig() */
+#define VCACHE 256
+static struct verified {
+	unsigned char md[32];       /* SHA-256 of the whole token */
+	struct json_object *claims; /* its payload; NULL: empty slot */
+} vcache[VCACHE];                   /* see jwt_verify() */
+
+static void
+vcache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < VCACHE; i++) {
+		json_object_put(vcache[i].claims);
+		vcache[i].claims = NULL;
+	}
+}
 
 int
 jwt_set_hs_secret(const unsigned char *s, size_t len)
 {
 	unsigned char md[32];
 
-	if (len < 32 || len > sizeof(hs_secret))
+	if (len < 32 || len > HS_SECRET_MAX)
 		return -1;
-	memcpy(hs_secret, s, len);
-	hs_len = len;
+	vcache_clear();
+	crypto_mac_free(hs_mac);
+	nkeys = 0;
+	if ((hs_mac = crypto_mac_new(s, len)) == NULL)
+		return -1;
 	alg = ALG_HS256;
+	keys[0].hdrlen = 0;
 	crypto_sha256(s, len, md);
 	b64url_encode(md, 12, keys[0].kid, sizeof(keys[0].kid));
 	nkeys = 1;
@@ -61,15 +82,19 @@ jwt_set_hs_secret(const unsigned char *s, size_t len)
 static int
 load_secret(const char *path, char *err, size_t errlen)
 {
-	unsigned char buf[sizeof(hs_secret) + 1];
+	unsigned char buf[HS_SECRET_MAX + 1];
 	long n;
 
 	if ((n = secret_file_read("AUTH_JWT_SECRET_FILE", path, buf,
-	         sizeof(hs_secret), 32, err, errlen)) == -1)
+	         HS_SECRET_MAX, 32, err, errlen)) == -1)
 		return -1;
-	jwt_set_hs_secret(buf, (size_t)n);
+	if (jwt_set_hs_secret(buf, (size_t)n) == -1) {
+		snprintf(err, errlen,
+		    "AUTH_JWT_SECRET_FILE: cannot key HMAC-SHA256");
+		n = -1;
+	}
 	crypto_wipe(buf, sizeof(buf));
-	return 0;
+	return n == -1 ? -1 : 0;
 }
 
 static int
@@ -169,10 +194,13 @@ jwt_free(void)
 	for (i = 0; i < nkeys; i++)
 		EVP_PKEY_free(keys[i].pkey);
 	memset(keys, 0, sizeof(keys));
-	memset(sigcache, 0, sizeof(sigcache));
+	vcache_clear();
 	nkeys = 0;
-	crypto_wipe(hs_secret, sizeof(hs_secret));
-	hs_len = 0;
+	crypto_mac_free(hs_mac);
+	hs_mac = NULL;
+	if (parser != NULL)
+		json_tokener_free(parser);
+	parser = NULL;
 }
 
 static int
@@ -183,7 +211,7 @@ sign(const char *in, size_t len, unsigned char *sig, size_t *siglen)
 
 	if (alg == ALG_HS256) {
 		*siglen = 32;
-		return crypto_hmac_sha256(hs_secret, hs_len, in, len, sig);
+		return crypto_mac(hs_mac, in, len, sig);
 	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
@@ -249,7 +277,6 @@ static struct json_object *
 parse_segment(const char *s, size_t len)
 {
 	unsigned char buf[JWT_MAX];
-	struct json_tokener *tok;
 	struct json_object *o;
 	long n;
 
@@ -258,17 +285,17 @@ parse_segment(const char *s, size_t len)
 	if (memchr(buf, '\0', (size_t)n) != NULL ||
 	    !utf8_valid((const char *)buf, (size_t)n))
 		return NULL;
-	if ((tok = json_tokener_new_ex(8)) == NULL)
+	if (parser == NULL && (parser = json_tokener_new_ex(8)) == NULL)
 		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, (const char *)buf, (int)n);
+	json_tokener_reset(parser);
+	json_tokener_set_flags(parser, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(parser, (const char *)buf, (int)n);
 	if (o != NULL &&
-	    (json_tokener_get_parse_end(tok) != (size_t)n ||
+	    (json_tokener_get_parse_end(parser) != (size_t)n ||
 	        !json_object_is_type(o, json_type_object))) {
 		json_object_put(o);
 		o = NULL;
 	}
-	json_tokener_free(tok);
 	return o;
 }
 
@@ -295,22 +322,6 @@ get_int(struct json_object *o, const char *k, long long *out)
 	return 0;
 }
 
-/*
- * Ed25519 verification costs ~70 us, and a client presents the same
- * access token many times. Each worker remembers the SHA-256 of tokens
- * whose signature it has verified (direct-mapped, bounded): a hit means
- * this exact token (signing input and signature) was checked before.
- * Claims, expiry and the session are still checked on every request.
- * Workers are replaced on SIGHUP, so a key change starts a fresh cache.
- */
-
-static size_t
-sigcache_slot(const unsigned char md[32])
-{
-	return ((size_t)md[0] | (size_t)md[1] << 8 | (size_t)md[2] << 16) %
-	    SIGCACHE;
-}
-
 static int
 verify_sig(const struct key *k, const char *in, size_t len,
     const unsigned char *sig, size_t siglen)
@@ -320,8 +331,7 @@ verify_sig(const struct key *k, const char *in, size_t len,
 	int ok;
 
 	if (alg == ALG_HS256) {
-		if (siglen != 32 ||
-		    crypto_hmac_sha256(hs_secret, hs_len, in, len, md) == -1)
+		if (siglen != 32 || crypto_mac(hs_mac, in, len, md) == -1)
 			return -1;
 		return crypto_ct_equal(md, sig, 32) ? 0 : -1;
 	}
@@ -335,7 +345,7 @@ verify_sig(const struct key *k, const char *in, size_t len,
 }
 
 /* The key a header names, if it is one of ours for our alg and type. */
-static const struct key *
+static struct key *
 header_key(struct json_object *h)
 {
 	struct json_object *v;
@@ -384,61 +394,98 @@ claims_ok(struct json_object *p, long long now)
 }
 
 /*
+ * The key a header segment names. Our tokens carry one header per key,
+ * byte for byte, so the segment that last named a key is remembered and
+ * the same bytes are not decoded and parsed again.
+ */
+static const struct key *
+segment_key(const char *seg, size_t len)
+{
+	struct json_object *h;
+	struct key *k;
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].hdrlen == len && memcmp(keys[i].hdr, seg, len) == 0)
+			return &keys[i];
+	if ((h = parse_segment(seg, len)) == NULL)
+		return NULL;
+	k = header_key(h);
+	json_object_put(h);
+	if (k != NULL && len <= sizeof(k->hdr)) {
+		memcpy(k->hdr, seg, len);
+		k->hdrlen = len;
+	}
+	return k;
+}
+
+/* The signature and the payload of a well-formed token; NULL if not. */
+static struct json_object *
+verify_parse(const char *tok, size_t len)
+{
+	const char *d1, *d2;
+	unsigned char sig[128];
+	const struct key *k;
+	long siglen;
+
+	if ((d1 = memchr(tok, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok))) == NULL ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)) != NULL)
+		return NULL;
+	if (d1 == tok || d2 == d1 + 1 || d2 + 1 == tok + len)
+		return NULL;
+	if ((k = segment_key(tok, (size_t)(d1 - tok))) == NULL)
+		return NULL;
+	siglen = b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - tok), sig,
+	    sizeof(sig));
+	if (siglen <= 0 ||
+	    verify_sig(k, tok, (size_t)(d2 - tok), sig, (size_t)siglen) == -1)
+		return NULL;
+	/* Only now is the payload trusted. */
+	return parse_segment(d1 + 1, (size_t)(d2 - d1 - 1));
+}
+
+/*
  * Verify an access token. On success *claims holds the payload (caller
- * owns it) and 0 is returned; any failure is -1 with *claims NULL.
+ * owns a reference) and 0 is returned; any failure is -1, *claims NULL.
+ *
+ * A client presents the same access token many times, and decoding,
+ * verifying and parsing it was most of a token check's own cost (an
+ * Ed25519 verification alone is ~70 us). Each worker remembers the
+ * SHA-256 and the parsed payload of tokens whose signature it verified
+ * (direct-mapped, bounded): a hit means this exact token was checked
+ * before. The claims, the times above all, are checked on every request,
+ * and the caller checks the session. Workers are replaced on SIGHUP, so
+ * a key change starts a fresh cache.
  */
 int
 jwt_verify(const char *tok, size_t len, long long now,
     struct json_object **claims)
 {
-	struct json_object *h = NULL, *p = NULL;
-	const char *d1, *d2;
-	unsigned char sig[128], md[32];
-	const struct key *k = NULL;
-	size_t slot;
-	long siglen;
-	int rc = -1;
+	struct verified *v;
+	struct json_object *p;
+	unsigned char md[32];
 
 	*claims = NULL;
 	if (tok == NULL || len == 0 || len > JWT_MAX || nkeys == 0)
 		return -1;
-	if ((d1 = memchr(tok, '.', len)) == NULL ||
-	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok))) == NULL ||
-	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)) != NULL)
+	crypto_sha256(tok, len, md);
+	v = &vcache[((size_t)md[0] | (size_t)md[1] << 8 | (size_t)md[2] << 16) %
+	    VCACHE];
+	if (v->claims != NULL && crypto_ct_equal(v->md, md, sizeof(md)))
+		p = json_object_get(v->claims);
+	else if ((p = verify_parse(tok, len)) != NULL) {
+		json_object_put(v->claims);
+		memcpy(v->md, md, sizeof(md));
+		v->claims = json_object_get(p);
+	} else
 		return -1;
-	if (d1 == tok || d2 == d1 + 1 || d2 + 1 == tok + len)
+	if (!claims_ok(p, now)) {
+		json_object_put(p);
 		return -1;
-	if ((h = parse_segment(tok, (size_t)(d1 - tok))) == NULL ||
-	    (k = header_key(h)) == NULL)
-		goto out;
-	siglen = b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - tok), sig,
-	    sizeof(sig));
-	if (siglen <= 0)
-		goto out;
-	if (alg == ALG_EDDSA) {
-		crypto_sha256(tok, len, md);
-		slot = sigcache_slot(md);
-		if (!crypto_ct_equal(sigcache[slot], md, sizeof(md))) {
-			if (verify_sig(k, tok, (size_t)(d2 - tok), sig,
-			        (size_t)siglen) == -1)
-				goto out;
-			memcpy(sigcache[slot], md, sizeof(md));
-		}
-	} else if (verify_sig(k, tok, (size_t)(d2 - tok), sig,
-	               (size_t)siglen) == -1)
-		goto out;
-	/* Only now is the payload trusted. */
-	if ((p = parse_segment(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL)
-		goto out;
-	if (!claims_ok(p, now))
-		goto out;
+	}
 	*claims = p;
-	p = NULL;
-	rc = 0;
-out:
-	json_object_put(h);
-	json_object_put(p);
-	return rc;
+	return 0;
 }
 
 struct json_object *

@@ -80,6 +80,20 @@ main(void)
 	    "{}", "AAAA");
 	ok(check(x, now) == -1, "crit / unknown kid");
 	free(x);
+	/* The per-worker caches: a token verified before, changed in its
+	 * last signature byte, is not taken for the one that was cached. */
+	ok(check(t, now) == 0, "verified again (from the cache)");
+	snprintf(tmp, sizeof(tmp), "%s", t);
+	tmp[strlen(tmp) - 2] = tmp[strlen(tmp) - 2] == 'A' ? 'B' : 'A';
+	ok(check(tmp, now) == -1, "signature changed after a cache hit");
+	/* A new key forgets what the old one verified. */
+	ok(jwt_set_hs_secret((const unsigned char
+	                             *)"another secret of 32 bytes or more",
+	       34) == 0,
+	    "secret changed");
+	ok(check(t, now) == -1, "a token of the old key is refused");
+	ok(jwt_set_hs_secret(secret, 32) == 0 && check(t, now) == 0,
+	    "and accepted again under its own key");
 	memset(tmp, 'A', 5000);
 	tmp[5000] = '\0';
 	ok(jwt_verify(tmp, 5000, now, &claims) == -1, "overlong token");
