@@ -74,17 +74,35 @@ crypto_sha256_hex(const void *buf, size_t len, char out[65])
 	out[64] = '\0';
 }
 
+/* HMAC, fetched once per process like sha256() above. */
+static EVP_MAC *
+hmac(void)
+{
+	static EVP_MAC *mac;
+
+	if (mac == NULL)
+		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	return mac;
+}
+
 int
 crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
     unsigned char out[32])
 {
-	unsigned int n = 32;
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *c;
+	size_t n = 0;
+	int ok;
 
-	if (keylen > INT32_MAX)
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (hmac() == NULL || (c = EVP_MAC_CTX_new(hmac())) == NULL)
 		return -1;
-	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) == NULL ?
-	    -1 :
-	    0;
+	ok = EVP_MAC_init(c, key, keylen, params) == 1 &&
+	    EVP_MAC_update(c, msg, len) == 1 &&
+	    EVP_MAC_final(c, out, &n, 32) == 1 && n == 32;
+	EVP_MAC_CTX_free(c);
+	return ok ? 0 : -1;
 }
 
 /*
@@ -100,15 +118,13 @@ crypto_mac_new(const void *key, size_t keylen)
 {
 	OSSL_PARAM params[2];
 	struct crypto_mac *m;
-	EVP_MAC *mac;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL)
-		m->ctx = EVP_MAC_CTX_new(mac);
-	EVP_MAC_free(mac); /* the context keeps its own reference */
+	if (hmac() != NULL)
+		m->ctx = EVP_MAC_CTX_new(hmac());
 	if (m->ctx == NULL || EVP_MAC_init(m->ctx, key, keylen, params) != 1) {
 		crypto_mac_free(m);
 		return NULL;

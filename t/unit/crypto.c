@@ -71,6 +71,24 @@ main(void)
 	       "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd"
 	       "8") == 0,
 	    "hmac-sha256 RFC vector");
+	{
+		/* A keyed context gives the same MAC, every time it is used. */
+		struct crypto_mac *m = crypto_mac_new("key", 3);
+		unsigned char md2[32];
+		int same = m != NULL;
+
+		for (i = 0; same && i < 3; i++)
+			same =
+			    crypto_mac(m,
+			        "The quick brown fox jumps over the lazy dog",
+			        43, md2) == 0 &&
+			    memcmp(md, md2, 32) == 0;
+		ok(same, "keyed hmac-sha256 matches, reused three times");
+		ok(crypto_mac(m, "", 0, md2) == 0 && memcmp(md, md2, 32) != 0,
+		    "and differs for another message");
+		crypto_mac_free(m);
+		ok(crypto_mac(NULL, "x", 1, md2) == -1, "no key, no MAC");
+	}
 	ok(crypto_ct_equal("abcd", "abcd", 4), "ct_equal equal");
 	ok(!crypto_ct_equal("abcd", "abce", 4), "ct_equal differs");
 
