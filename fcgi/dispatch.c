@@ -38,41 +38,52 @@ path_match(const struct route *rt, const char *path, char *param,
 	return 1;
 }
 
+/* Add the method of row to the Allow list, once. */
+static void
+allow_add(char *allow, size_t allowlen, const struct route *row)
+{
+	const char *m = method_name(row->method);
+	size_t n = strlen(allow);
+
+	if (strstr(allow, m) == NULL)
+		snprintf(allow + n, allowlen - n, "%s%s", n ? ", " : "", m);
+}
+
 /*
  * Find the route for (path, method). Sets *path_known when some route has
- * this path, and fills allow with its methods for a 405.
+ * this path and, when no row has this method, fills allow with the
+ * path's methods for the 405 (so a request that is routed builds none).
  */
 const struct route *
 route_find(const char *path, enum method m, int *path_known, char *allow,
     size_t allowlen, char *param, size_t paramlen)
 {
-	const struct route *hit = NULL;
-	size_t i;
+	const struct route *hit = NULL, *row;
 	char tmp[UUID_LEN + 8];
+	size_t i, n;
 
 	*path_known = 0;
 	if (allowlen)
 		allow[0] = '\0';
-	for (i = 0; i < app->n; i++) {
+	for (i = 0; i < app->n && hit == NULL; i++) {
+		row = &app->rows[i];
 		tmp[0] = '\0';
-		if (!path_match(&app->rows[i], path, tmp, sizeof(tmp)))
+		if (!path_match(row, path, tmp, sizeof(tmp)))
 			continue;
 		*path_known = 1;
-		if (allowlen &&
-		    strstr(allow, method_name(app->rows[i].method)) == NULL) {
-			size_t n = strlen(allow);
-
-			snprintf(allow + n, allowlen - n, "%s%s", n ? ", " : "",
-			    method_name(app->rows[i].method));
-		}
-		if (app->rows[i].method == m ||
-		    (m == M_HEAD && app->rows[i].method == M_GET)) {
-			if (hit == NULL) {
-				hit = &app->rows[i];
-				snprintf(param, paramlen, "%s", tmp);
+		if (row->method == m || (m == M_HEAD && row->method == M_GET)) {
+			hit = row;
+			n = strlen(tmp);
+			if (paramlen > 0) {
+				n = n < paramlen ? n : paramlen - 1;
+				memcpy(param, tmp, n);
+				param[n] = '\0';
 			}
 		}
 	}
+	for (i = 0; hit == NULL && *path_known && allowlen && i < app->n; i++)
+		if (path_match(&app->rows[i], path, tmp, sizeof(tmp)))
+			allow_add(allow, allowlen, &app->rows[i]);
 	return hit;
 }
 

@@ -62,7 +62,7 @@ log_set_reqid(const char *id)
 	if (id == NULL)
 		reqid[0] = '\0';
 	else
-		snprintf(reqid, sizeof(reqid), "%s", id);
+		str_copy(reqid, sizeof(reqid), id);
 }
 
 /*

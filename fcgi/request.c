@@ -150,20 +150,44 @@ static const struct {
 };
 #undef PARAM
 
+/*
+ * The parameters by name length (no name here is 32 bytes or longer):
+ * an entry is compared only with the names of its own length.
+ */
+static signed char by_len[32], next_of[P__N];
+
+static void
+index_params(void)
+{
+	size_t i;
+
+	memset(by_len, -1, sizeof(by_len));
+	for (i = P__N; i-- > 0;) {
+		next_of[i] = by_len[params[i].len];
+		by_len[params[i].len] = (signed char)i;
+	}
+}
+
 static void
 read_params(char **envp, const char *v[P__N])
 {
+	static int indexed;
 	const char *e, *eq;
-	size_t n, i;
+	size_t n;
+	int i;
 
+	if (!indexed) {
+		index_params();
+		indexed = 1;
+	}
 	memset(v, 0, P__N * sizeof(v[0]));
 	for (; envp != NULL && *envp != NULL; envp++) {
 		e = *envp;
-		if ((eq = strchr(e, '=')) == NULL)
+		if ((eq = strchr(e, '=')) == NULL ||
+		    (n = (size_t)(eq - e)) >= sizeof(by_len) || n == 0)
 			continue;
-		n = (size_t)(eq - e);
-		for (i = 0; i < P__N; i++)
-			if (params[i].len == n && v[i] == NULL &&
+		for (i = by_len[n]; i >= 0; i = next_of[i])
+			if (v[i] == NULL && e[n - 1] == params[i].name[n - 1] &&
 			    memcmp(e, params[i].name, n) == 0) {
 				v[i] = eq + 1;
 				break;
@@ -263,7 +287,7 @@ req_free(struct req *r)
 void
 req_set_who(struct req *r, const char *who)
 {
-	snprintf(r->who, sizeof(r->who), "%s", who ? who : "");
+	str_copy(r->who, sizeof(r->who), who ? who : "");
 }
 
 /* Read exactly CONTENT_LENGTH bytes (already checked against max). */

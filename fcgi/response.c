@@ -87,33 +87,64 @@ reason(int status)
 	}
 }
 
-static const char *ctype = "application/json; charset=utf-8";
+static const char *ctype = CONTENT_TYPE_JSON;
+
+/* Append the n bytes of s to the head being built in h (of cap bytes). */
+static void
+head_put(char *h, size_t *len, size_t cap, const char *s, size_t n)
+{
+	if (*len + n > cap)
+		n = cap - *len;
+	memcpy(h + *len, s, n);
+	*len += n;
+}
+
+#define HEAD_LIT(h, len, lit) head_put(h, len, sizeof(h), lit, sizeof(lit) - 1)
+
+/* Append the decimal v. */
+static void
+head_num(char *h, size_t *len, size_t cap, size_t v)
+{
+	char num[24];
+	size_t k = sizeof(num);
+
+	do
+		num[--k] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	head_put(h, len, cap, num + k, sizeof(num) - k);
+}
 
 /*
  * The CGI response straight into libfcgi's output buffer: the fixed
- * head, the extra header lines, the body (none for HEAD).
+ * head (assembled by hand, as this runs for every request), the extra
+ * header lines, the body (none for HEAD).
  */
 static void
 write_out(struct req *r, const char *body, size_t len)
 {
 	char head[512];
-	size_t i;
-	int k;
+	const char *why;
+	size_t n = 0, i;
 
 	if (r->fcgx == NULL)
 		return;
-	k = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\n"
-	    "Content-Type: %s\r\n"
-	    "Content-Length: %zu\r\n"
-	    "X-Request-Id: %s\r\n"
-	    "X-Content-Type-Options: nosniff\r\n%s",
-	    r->status, reason(r->status), ctype, len, r->reqid,
-	    r->no_store ? "Cache-Control: no-store\r\nPragma: no-cache\r\n" :
-	                  "");
-	if (k < 0 || (size_t)k >= sizeof(head))
-		return;
-	FCGX_PutStr(head, k, r->fcgx->out);
+	HEAD_LIT(head, &n, "Status: ");
+	head_num(head, &n, sizeof(head),
+	    (size_t)(r->status > 0 && r->status < 1000 ? r->status : 500));
+	HEAD_LIT(head, &n, " ");
+	why = reason(r->status);
+	head_put(head, &n, sizeof(head), why, strlen(why));
+	HEAD_LIT(head, &n, "\r\nContent-Type: ");
+	head_put(head, &n, sizeof(head), ctype, strlen(ctype));
+	HEAD_LIT(head, &n, "\r\nContent-Length: ");
+	head_num(head, &n, sizeof(head), len);
+	HEAD_LIT(head, &n, "\r\nX-Request-Id: ");
+	head_put(head, &n, sizeof(head), r->reqid, strlen(r->reqid));
+	HEAD_LIT(head, &n, "\r\nX-Content-Type-Options: nosniff\r\n");
+	if (r->no_store)
+		HEAD_LIT(head, &n,
+		    "Cache-Control: no-store\r\nPragma: no-cache\r\n");
+	FCGX_PutStr(head, (int)n, r->fcgx->out);
 	for (i = 0; i < r->nhdrs; i++) {
 		FCGX_PutS(r->hdrs[i].line, r->fcgx->out);
 		FCGX_PutStr("\r\n", 2, r->fcgx->out);
@@ -123,7 +154,7 @@ write_out(struct req *r, const char *body, size_t len)
 		FCGX_PutStr(body, (int)len, r->fcgx->out);
 }
 
-/* A non-JSON body (the Prometheus text of /metrics). */
+/* A body already rendered: the Prometheus text of /metrics, a constant. */
 void
 resp_raw(struct req *r, int status, const char *content_type, const char *body,
     size_t len)
@@ -133,7 +164,7 @@ resp_raw(struct req *r, int status, const char *content_type, const char *body,
 	r->status = status;
 	ctype = content_type;
 	write_out(r, body, len);
-	ctype = "application/json; charset=utf-8";
+	ctype = CONTENT_TYPE_JSON;
 }
 
 /* Write a JSON response; takes ownership of body. */

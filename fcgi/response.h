@@ -34,6 +34,8 @@ extern const struct api_error err_invalid_json, err_invalid_request,
 #define ERR_SERVICE_UNAVAILABLE (&err_service_unavailable) /* 503 */
 #define ERR_INTERNAL            (&err_internal)            /* 500 */
 
+#define CONTENT_TYPE_JSON "application/json; charset=utf-8"
+
 void resp_header(struct req *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void resp_json(struct req *, int status, struct json_object *body);

@@ -16,5 +16,6 @@ int has_control(const char *);
 void canon_ident(const char *in, char *out, size_t outlen);
 int utf8_valid(const char *, size_t);
 size_t utf8_sanitize(const char *in, char *out, size_t outlen);
+size_t str_copy(char *dst, size_t cap, const char *src);
 
 #endif

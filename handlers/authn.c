@@ -54,10 +54,10 @@ claim(struct json_object *claims, const char *name)
 static void
 fill_auth(struct req *r, struct auth *a, struct json_object *claims)
 {
-	snprintf(a->uid, sizeof(a->uid), "%s", claim(claims, "sub"));
-	snprintf(a->sid, sizeof(a->sid), "%s", claim(claims, "sid"));
-	snprintf(a->jti, sizeof(a->jti), "%s", claim(claims, "jti"));
-	snprintf(a->email, sizeof(a->email), "%s", claim(claims, "email"));
+	str_copy(a->uid, sizeof(a->uid), claim(claims, "sub"));
+	str_copy(a->sid, sizeof(a->sid), claim(claims, "sid"));
+	str_copy(a->jti, sizeof(a->jti), claim(claims, "jti"));
+	str_copy(a->email, sizeof(a->email), claim(claims, "email"));
 	a->iat = json_object_get_int64(json_object_object_get(claims, "iat"));
 	a->exp = json_object_get_int64(json_object_object_get(claims, "exp"));
 	json_object_put(a->claims);

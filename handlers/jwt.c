@@ -42,9 +42,11 @@ static struct json_tokener *parser; /* parse_segment's, reset per use */
 static struct crypto_mac *hs_mac;   /* HS256: keyed with the secret */
 static struct key keys[MAX_KEYS];
 static size_t nkeys; /* keys[nkeys - 1] signs */
-#define VCACHE 256
+#define VCACHE     128
+#define VCACHE_TOK 768 /* longer tokens are verified every time */
 static struct verified {
-	unsigned char md[32];       /* SHA-256 of the whole token */
+	char tok[VCACHE_TOK];       /* the whole token, byte for byte */
+	size_t len;                 /* its length */
 	struct json_object *claims; /* its payload; NULL: empty slot */
 } vcache[VCACHE];                   /* see jwt_verify() */
 
@@ -446,15 +448,30 @@ verify_parse(const char *tok, size_t len)
 }
 
 /*
+ * A token's cache slot, from the last bytes of its signature segment:
+ * uniformly random for a token we signed, and cheap. (A token made to
+ * share a slot can only be one its holder got from us, and only evicts.)
+ */
+static size_t
+slot_of(const char *tok, size_t len)
+{
+	size_t h = 2166136261u, i;
+
+	for (i = len > 16 ? len - 16 : 0; i < len; i++)
+		h = (h ^ (unsigned char)tok[i]) * 16777619u;
+	return h % VCACHE;
+}
+
+/*
  * Verify an access token. On success *claims holds the payload (caller
  * owns a reference) and 0 is returned; any failure is -1, *claims NULL.
  *
  * A client presents the same access token many times, and decoding,
  * verifying and parsing it was most of a token check's own cost (an
  * Ed25519 verification alone is ~70 us). Each worker remembers the
- * SHA-256 and the parsed payload of tokens whose signature it verified
- * (direct-mapped, bounded): a hit means this exact token was checked
- * before. The claims, the times above all, are checked on every request,
+ * bytes and the parsed payload of tokens whose signature it verified
+ * (direct-mapped, bounded): a hit, compared in constant time over the
+ * whole token, means this exact token was checked before. The claims, the times above all, are checked on every request,
  * and the caller checks the session. Workers are replaced on SIGHUP, so
  * a key change starts a fresh cache.
  */
@@ -464,20 +481,21 @@ jwt_verify(const char *tok, size_t len, long long now,
 {
 	struct verified *v;
 	struct json_object *p;
-	unsigned char md[32];
 
 	*claims = NULL;
 	if (tok == NULL || len == 0 || len > JWT_MAX || nkeys == 0)
 		return -1;
-	crypto_sha256(tok, len, md);
-	v = &vcache[((size_t)md[0] | (size_t)md[1] << 8 | (size_t)md[2] << 16) %
-	    VCACHE];
-	if (v->claims != NULL && crypto_ct_equal(v->md, md, sizeof(md)))
+	v = &vcache[slot_of(tok, len)];
+	if (v->claims != NULL && v->len == len &&
+	    crypto_ct_equal(v->tok, tok, len))
 		p = json_object_get(v->claims);
 	else if ((p = verify_parse(tok, len)) != NULL) {
-		json_object_put(v->claims);
-		memcpy(v->md, md, sizeof(md));
-		v->claims = json_object_get(p);
+		if (len <= sizeof(v->tok)) {
+			json_object_put(v->claims);
+			memcpy(v->tok, tok, len);
+			v->len = len;
+			v->claims = json_object_get(p);
+		}
 	} else
 		return -1;
 	if (!claims_ok(p, now)) {

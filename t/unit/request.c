@@ -2,6 +2,7 @@
  * Unit tests: cookie, Authorization, query and config-line parsing, the
  * cookie-request origin check, and the fallback 500 written whole.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,58 @@ main(void)
 		    "the fallback 500 body is written whole");
 		ok(strstr((char *)buf, "Content-Length: 53\r\n") != NULL,
 		    "... and its Content-Length is its length");
+	}
+	{
+		/* req_init: one pass over the environment. */
+		char name32[64];
+		char *env[] = {
+			"REQUEST_METHOD=POST",
+			"DOCUMENT_URI=/api/v1/auth/login",
+			"QUERY_STRING=a=b",
+			"CONTENT_LENGTH=12x",
+			"NOEQUALSSIGN",
+			"HTTP_HOST=first.example",
+			"HTTP_HOST=second.example",
+			"HTTP_ORIGIN=https://o.example",
+			"HTTP_X_REQUEST_ID=abc-123",
+			"REMOTE_ADDR=192.0.2.1",
+			"HTTPS=on",
+			name32,
+			NULL,
+		};
+		struct req r;
+
+		/* a 32-byte name that begins like one of ours */
+		snprintf(name32, sizeof(name32), "%s=x",
+		    "HTTP_AUTHORIZATION_AND_MORE_XXXX");
+		req_init(&r, NULL, env);
+		ok(r.method == M_POST && strcmp(r.path, "/auth/login") == 0,
+		    "method and the path below the mount");
+		ok(strcmp(r.query, "a=b") == 0, "query string, = inside kept");
+		ok(r.content_length == LLONG_MAX,
+		    "a malformed CONTENT_LENGTH reads as too large");
+		ok(strcmp(r.host, "first.example") == 0,
+		    "the first of two entries with one name wins");
+		ok(strcmp(r.origin, "https://o.example") == 0 &&
+		        strcmp(r.remote_addr, "192.0.2.1") == 0,
+		    "names of the same length told apart");
+		ok(strcmp(r.reqid, "abc-123") == 0,
+		    "a valid X-Request-Id kept");
+		ok(strcmp(r.scheme, "https") == 0,
+		    "HTTPS=on without REQUEST_SCHEME");
+		ok(r.authorization == NULL && r.cookie == NULL &&
+		        r.content_type == NULL,
+		    "absent and longer names stay unset");
+		req_free(&r);
+		env[1] = "DOCUMENT_URI=/api/v10/x";
+		req_init(&r, NULL, env);
+		ok(strcmp(r.path, "") == 0, "outside the mount: no route path");
+		req_free(&r);
+		req_init(&r, NULL, NULL);
+		ok(strcmp(r.method_str, "") == 0 && r.content_length == -1 &&
+		        strlen(r.reqid) == 32,
+		    "no environment at all: defaults and a fresh id");
+		req_free(&r);
 	}
 	return done_testing();
 }

@@ -159,5 +159,15 @@ main(void)
 	ok(!pw_is_common("correct horse battery staple 42"),
 	    "an uncommon password is not common");
 	pw_free_common();
+	{
+		char small[4];
+
+		ok(str_copy(small, sizeof(small), "abcdef") == 3 &&
+		        strcmp(small, "abc") == 0,
+		    "str_copy cuts to fit and terminates");
+		ok(str_copy(small, sizeof(small), "") == 0 && small[0] == '\0',
+		    "str_copy of the empty string");
+		ok(str_copy(small, 0, "x") == 0, "str_copy into nothing");
+	}
 	return done_testing();
 }
