@@ -328,18 +328,18 @@ cache_epoch(void)
 }
 
 /*
- * Run one command (cache_cmd(fmt, ...) is cache_cmd_at(NULL, fmt, ...)).
+ * Run one command, already in the protocol's form (cmd, len bytes).
  * NULL means Redis is unavailable (the caller falls back or answers 503);
  * an error reply is returned as a reply. A connection that died since the
  * last use is re-made and the command retried once. With at != NULL (keys
  * built from cache_epoch() == at) a connection that now sees another data
  * set runs nothing and NULL is returned.
  */
-redisReply *
-cache_cmd_at(const char *at, const char *fmt, ...)
+static redisReply *
+run_formatted(const char *at, const char *cmd, size_t len)
 {
 	redisReply *rep;
-	va_list ap;
+	void *reply;
 	int tries;
 
 	for (tries = 0; tries < 2; tries++) {
@@ -347,9 +347,10 @@ cache_cmd_at(const char *at, const char *fmt, ...)
 			return NULL;
 		if (at != NULL && strcmp(at, epoch) != 0)
 			return NULL;
-		va_start(ap, fmt);
-		rep = redisvCommand(rc, fmt, ap);
-		va_end(ap);
+		rep = NULL;
+		if (redisAppendFormattedCommand(rc, cmd, len) == REDIS_OK &&
+		    redisGetReply(rc, &reply) == REDIS_OK)
+			rep = reply;
 		if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
 		    strncmp(rep->str, "READONLY", 8) == 0) {
 			log_warn("redis: the master became a replica");
@@ -363,6 +364,43 @@ cache_cmd_at(const char *at, const char *fmt, ...)
 		retry_at = 0; /* one immediate reconnect */
 	}
 	return NULL;
+}
+
+/* One command from a format (cache_cmd(fmt, ...) is cache_cmd_at(NULL, ...)). */
+redisReply *
+cache_cmd_at(const char *at, const char *fmt, ...)
+{
+	redisReply *rep;
+	va_list ap;
+	char *cmd;
+	int len;
+
+	va_start(ap, fmt);
+	len = redisvFormatCommand(&cmd, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return NULL;
+	rep = run_formatted(at, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	return rep;
+}
+
+/*
+ * One command from its words, for the per-request lookups: hiredis's
+ * printf-style formatting was most of a GET's own cost.
+ */
+redisReply *
+cache_argv_at(const char *at, int argc, const char **argv)
+{
+	redisReply *rep;
+	char *cmd;
+	int len;
+
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0)
+		return NULL;
+	rep = run_formatted(at, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	return rep;
 }
 
 /* Connect now if need be; 0 when a connection is up. */

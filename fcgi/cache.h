@@ -8,6 +8,8 @@ struct redisReply;
 int cache_ok(void);
 struct redisReply *cache_cmd_at(const char *epoch, const char *fmt, ...);
 #define cache_cmd(...) cache_cmd_at(NULL, __VA_ARGS__)
+struct redisReply *
+cache_argv_at(const char *epoch, int argc, const char **argv);
 const char *cache_epoch(void);
 int cache_ready(void);
 int cache_check_url(const char *url, char *err, size_t errlen);

@@ -448,6 +448,27 @@ verify_parse(const char *tok, size_t len)
 }
 
 /*
+ * The payload's JSON text, rendered once when the token is verified: the
+ * responses that carry the claims (/auth/me, /auth/verify) copy it
+ * instead of serialising the object again on every request (json-c's
+ * serialiser was a quarter of /auth/me's own instructions). Same flags
+ * as resp_json, so the bytes are the ones it would have written.
+ */
+static void
+keep_rendered(struct json_object *p)
+{
+	const char *txt;
+	char *copy;
+
+	txt = json_object_to_json_string_ext(p,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (txt != NULL && (copy = strdup(txt)) != NULL)
+		json_object_set_serializer(p,
+		    json_object_userdata_to_json_string, copy,
+		    json_object_free_userdata);
+}
+
+/*
  * A token's cache slot, from the last bytes of its signature segment:
  * uniformly random for a token we signed, and cheap. (A token made to
  * share a slot can only be one its holder got from us, and only evicts.)
@@ -490,6 +511,7 @@ jwt_verify(const char *tok, size_t len, long long now,
 	    crypto_ct_equal(v->tok, tok, len))
 		p = json_object_get(v->claims);
 	else if ((p = verify_parse(tok, len)) != NULL) {
+		keep_rendered(p);
 		if (len <= sizeof(v->tok)) {
 			json_object_put(v->claims);
 			memcpy(v->tok, tok, len);

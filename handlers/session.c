@@ -71,13 +71,20 @@ static struct db_stmt q_revoke[] = {
 static int
 mirror_key(char *key, size_t keylen, char *at, size_t atlen, const char *sid)
 {
-	int n;
+	size_t a, b;
 
 	if (cache_ready() == -1)
 		return -1;
-	snprintf(at, atlen, "%s", cache_epoch());
-	n = snprintf(key, keylen, "fa:s:%s:%s", at, sid);
-	return n > 0 && (size_t)n < keylen ? 0 : -1;
+	a = str_copy(at, atlen, cache_epoch());
+	b = strlen(sid);
+	if (5 + a + 1 + b >= keylen)
+		return -1;
+	/* "fa:s:<epoch>:<sid>", built by hand: it is made on every check */
+	memcpy(key, "fa:s:", 5);
+	memcpy(key + 5, at, a);
+	key[5 + a] = ':';
+	memcpy(key + 5 + a + 1, sid, b + 1);
+	return 0;
 }
 
 void
@@ -228,10 +235,11 @@ session_check(const char *sid, const char *uid)
 	long long idle, abs;
 
 	char key[128], at[16];
+	const char *get[2] = { "GET", key };
 
 	rep = NULL;
 	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == 0)
-		rep = cache_cmd_at(at, "GET %s", key);
+		rep = cache_argv_at(at, 2, get);
 	if (rep != NULL && rep->type == REDIS_REPLY_STRING) {
 		st = strlen(uid) == rep->len &&
 		        crypto_ct_equal(rep->str, uid, rep->len) ?

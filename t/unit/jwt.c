@@ -53,6 +53,29 @@ main(void)
 	                   json_object_object_get(claims, "sid")),
 	            sid) == 0,
 	    "sid claim");
+	{
+		/* The claims render as json-c renders the payload itself. */
+		const int fl =
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+		const char *d1 = strchr(t, '.'), *d2 = strrchr(t, '.');
+		unsigned char raw[2048];
+		long n = b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), raw,
+		    sizeof(raw) - 1);
+		struct json_object *fresh, *again = NULL;
+
+		raw[n > 0 ? n : 0] = '\0';
+		fresh = json_tokener_parse((const char *)raw);
+		ok(fresh != NULL && claims != NULL &&
+		        strcmp(json_object_to_json_string_ext(claims, fl),
+		            json_object_to_json_string_ext(fresh, fl)) == 0,
+		    "claims render as the payload does");
+		ok(jwt_verify(t, strlen(t), now, &again) == 0 && again &&
+		        strcmp(json_object_to_json_string_ext(again, fl),
+		            json_object_to_json_string_ext(fresh, fl)) == 0,
+		    "and the same from the cache");
+		json_object_put(fresh);
+		json_object_put(again);
+	}
 	json_object_put(claims);
 	ok(check(t, now + 900) == 0, "valid until exp");
 	ok(check(t, now + 906) == -1, "expired after exp + leeway");
