@@ -372,12 +372,31 @@ out:
 	return rc;
 }
 
-/* Sleep until a NOTIFY, the next retry, or at most 30 s. */
+/* Forget the notifications libpq holds; 1 if there were any. */
+static int
+drain_notifies(void)
+{
+	PGnotify *n;
+	int any = 0;
+
+	while ((n = PQnotifies(pg)) != NULL) {
+		PQfreemem(n);
+		any = 1;
+	}
+	return any;
+}
+
+/*
+ * Sleep until a NOTIFY, the next retry, or at most 30 s. A NOTIFY that
+ * libpq read while the last queries ran (a message queued just after
+ * next_due's snapshot) is already off the socket, so select() would not
+ * see it: notifications held are checked first, or that message would
+ * wait for the timeout.
+ */
 static void
 wait_for_work(void)
 {
 	PGresult *res;
-	PGnotify *n;
 	struct timeval tv;
 	double due = 30;
 	fd_set fds;
@@ -391,6 +410,9 @@ wait_for_work(void)
 		due = 30;
 	if (due <= 0)
 		return;
+	PQconsumeInput(pg);
+	if (drain_notifies())
+		return;
 	if ((fd = PQsocket(pg)) < 0)
 		return;
 	FD_ZERO(&fds);
@@ -399,8 +421,7 @@ wait_for_work(void)
 	tv.tv_usec = (suseconds_t)((due - (double)(long)due) * 1e6);
 	if (select(fd + 1, &fds, NULL, NULL, &tv) > 0)
 		PQconsumeInput(pg);
-	while ((n = PQnotifies(pg)) != NULL)
-		PQfreemem(n);
+	drain_notifies();
 }
 
 static void
