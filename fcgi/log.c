@@ -145,33 +145,6 @@ log_msg(enum log_level l, const char *fmt, ...)
 	emit(buf, grown(n, k, sizeof(buf)), sizeof(buf));
 }
 
-/* Append s (at most max bytes of it) at *n in buf of cap bytes. */
-static void
-put(char *buf, size_t *n, size_t cap, const char *s, size_t max)
-{
-	size_t k = strnlen(s, max);
-
-	if (k > cap - 1 - *n)
-		k = cap - 1 - *n;
-	memcpy(buf + *n, s, k);
-	*n += k;
-}
-
-/* Append the decimal v, zero-padded to at least width digits. */
-static void
-put_num(char *buf, size_t *n, size_t cap, unsigned long long v, int width)
-{
-	char d[24];
-	int i = (int)sizeof(d);
-
-	d[--i] = '\0';
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while ((v > 0 || (int)sizeof(d) - 1 - i < width) && i > 0);
-	put(buf, n, cap, d + i, sizeof(d));
-}
-
 /*
  * The access line, formatted by hand: it is written for every request,
  * and stdio's printf machinery (the %.3f above all) was most of its cost.
@@ -188,22 +161,22 @@ log_request(const char *id, const char *method, const char *path, int status,
 	if (level < LOG_INFO)
 		return;
 	n = stamp(buf, sizeof(buf));
-	put(buf, &n, sizeof(buf), " [access] ", 16);
-	put_num(buf, &n, sizeof(buf), (unsigned long long)log_pid(), 1);
-	put(buf, &n, sizeof(buf), " ", 1);
-	put(buf, &n, sizeof(buf), id, REQID_MAX);
-	put(buf, &n, sizeof(buf), " ", 1);
-	put(buf, &n, sizeof(buf), method, 200);
-	put(buf, &n, sizeof(buf), " ", 1);
-	put(buf, &n, sizeof(buf), path, 200);
-	put(buf, &n, sizeof(buf), " ", 1);
-	put_num(buf, &n, sizeof(buf), status > 0 ? (unsigned)status : 0, 1);
-	put(buf, &n, sizeof(buf), " ", 1);
-	put_num(buf, &n, sizeof(buf), us / 1000, 1);
-	put(buf, &n, sizeof(buf), ".", 1);
-	put_num(buf, &n, sizeof(buf), us % 1000, 3);
-	put(buf, &n, sizeof(buf), "ms uid=", 8);
-	put(buf, &n, sizeof(buf), who && *who ? who : "-", 64);
+	buf_put(buf, &n, sizeof(buf), " [access] ", 16);
+	buf_num(buf, &n, sizeof(buf), (unsigned long long)log_pid(), 1);
+	buf_put(buf, &n, sizeof(buf), " ", 1);
+	buf_put(buf, &n, sizeof(buf), id, REQID_MAX);
+	buf_put(buf, &n, sizeof(buf), " ", 1);
+	buf_put(buf, &n, sizeof(buf), method, 200);
+	buf_put(buf, &n, sizeof(buf), " ", 1);
+	buf_put(buf, &n, sizeof(buf), path, 200);
+	buf_put(buf, &n, sizeof(buf), " ", 1);
+	buf_num(buf, &n, sizeof(buf), status > 0 ? (unsigned)status : 0, 1);
+	buf_put(buf, &n, sizeof(buf), " ", 1);
+	buf_num(buf, &n, sizeof(buf), us / 1000, 1);
+	buf_put(buf, &n, sizeof(buf), ".", 1);
+	buf_num(buf, &n, sizeof(buf), us % 1000, 3);
+	buf_put(buf, &n, sizeof(buf), "ms uid=", 8);
+	buf_put(buf, &n, sizeof(buf), who && *who ? who : "-", 64);
 	emit(buf, n, sizeof(buf));
 }
 

@@ -19,12 +19,6 @@
 #include "request.h"
 #include "validate.h"
 
-const char *
-req_param(char **envp, const char *name)
-{
-	return envp == NULL ? NULL : FCGX_GetParam(name, envp);
-}
-
 enum method
 req_method(const char *m)
 {

@@ -79,7 +79,6 @@ struct req {
 
 void req_init(struct req *, struct FCGX_Request *, char **envp);
 void req_free(struct req *);
-const char *req_param(char **envp, const char *name);
 int req_read_body(struct req *, size_t max);
 int req_parse_json(struct req *, char *dupkey, size_t dupkeylen);
 int req_same_origin(const struct req *);

@@ -89,30 +89,7 @@ reason(int status)
 
 static const char *ctype = CONTENT_TYPE_JSON;
 
-/* Append the n bytes of s to the head being built in h (of cap bytes). */
-static void
-head_put(char *h, size_t *len, size_t cap, const char *s, size_t n)
-{
-	if (*len + n > cap)
-		n = cap - *len;
-	memcpy(h + *len, s, n);
-	*len += n;
-}
-
-#define HEAD_LIT(h, len, lit) head_put(h, len, sizeof(h), lit, sizeof(lit) - 1)
-
-/* Append the decimal v. */
-static void
-head_num(char *h, size_t *len, size_t cap, size_t v)
-{
-	char num[24];
-	size_t k = sizeof(num);
-
-	do
-		num[--k] = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	head_put(h, len, cap, num + k, sizeof(num) - k);
-}
+#define HEAD_LIT(h, len, lit) buf_put(h, len, sizeof(h), lit, sizeof(lit) - 1)
 
 /*
  * The CGI response straight into libfcgi's output buffer: the fixed
@@ -129,17 +106,17 @@ write_out(struct req *r, const char *body, size_t len)
 	if (r->fcgx == NULL)
 		return;
 	HEAD_LIT(head, &n, "Status: ");
-	head_num(head, &n, sizeof(head),
-	    (size_t)(r->status > 0 && r->status < 1000 ? r->status : 500));
+	buf_num(head, &n, sizeof(head),
+	    (unsigned)(r->status > 0 && r->status < 1000 ? r->status : 500), 1);
 	HEAD_LIT(head, &n, " ");
 	why = reason(r->status);
-	head_put(head, &n, sizeof(head), why, strlen(why));
+	buf_put(head, &n, sizeof(head), why, strlen(why));
 	HEAD_LIT(head, &n, "\r\nContent-Type: ");
-	head_put(head, &n, sizeof(head), ctype, strlen(ctype));
+	buf_put(head, &n, sizeof(head), ctype, strlen(ctype));
 	HEAD_LIT(head, &n, "\r\nContent-Length: ");
-	head_num(head, &n, sizeof(head), len);
+	buf_num(head, &n, sizeof(head), len, 1);
 	HEAD_LIT(head, &n, "\r\nX-Request-Id: ");
-	head_put(head, &n, sizeof(head), r->reqid, strlen(r->reqid));
+	buf_put(head, &n, sizeof(head), r->reqid, strlen(r->reqid));
 	HEAD_LIT(head, &n, "\r\nX-Content-Type-Options: nosniff\r\n");
 	if (r->no_store)
 		HEAD_LIT(head, &n,

@@ -272,3 +272,35 @@ str_copy(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 	return n;
 }
+
+/*
+ * Append at most max bytes of s at *n in buf (cap bytes), keeping one
+ * byte free: how the access line and the response head are built.
+ */
+void
+buf_put(char *buf, size_t *n, size_t cap, const char *s, size_t max)
+{
+	size_t k = strnlen(s, max);
+
+	if (*n + 1 >= cap)
+		return;
+	if (k > cap - 1 - *n)
+		k = cap - 1 - *n;
+	memcpy(buf + *n, s, k);
+	*n += k;
+}
+
+/* Append the decimal v, zero-padded to at least width digits. */
+void
+buf_num(char *buf, size_t *n, size_t cap, unsigned long long v, int width)
+{
+	char d[24];
+	int i = (int)sizeof(d);
+
+	d[--i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v > 0 || (int)sizeof(d) - 1 - i < width) && i > 0);
+	buf_put(buf, n, cap, d + i, sizeof(d));
+}

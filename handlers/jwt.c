@@ -58,6 +58,8 @@ vcache_clear(void)
 	for (i = 0; i < VCACHE; i++) {
 		json_object_put(vcache[i].claims);
 		vcache[i].claims = NULL;
+		crypto_wipe(vcache[i].tok, vcache[i].len);
+		vcache[i].len = 0;
 	}
 }
 
