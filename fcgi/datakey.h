@@ -18,5 +18,6 @@ int datakey_is_ours(const char *label, const char *sealed);
 #define DK_OUTBOX  "fcgi-auth outbox aes-256-gcm"
 #define DK_REFRESH "fcgi-auth refresh successor"
 #define DK_CAPTCHA "fcgi-auth captcha code"
+#define DK_WEB     "fcgi-auth browser session cookie"
 
 #endif

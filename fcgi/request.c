@@ -113,6 +113,12 @@ enum param {
 	P_HTTPS,
 	P_SERVER_PORT,
 	P_REQUEST_ID,
+	P_ACCEPT,
+	P_ORIGINAL_URI,
+	P_REQUIRE_ROLE, /* the AUTH_* parameters in enum loc_param's order */
+	P_REQUIRE_MFA,
+	P_MAX_AGE,
+	P_REQUIRE_SCOPE,
 	P__N
 };
 
@@ -141,6 +147,12 @@ static const struct {
 	[P_HTTPS] = PARAM("HTTPS"),
 	[P_SERVER_PORT] = PARAM("SERVER_PORT"),
 	[P_REQUEST_ID] = PARAM("HTTP_X_REQUEST_ID"),
+	[P_ACCEPT] = PARAM("HTTP_ACCEPT"),
+	[P_ORIGINAL_URI] = PARAM("AUTH_ORIGINAL_URI"),
+	[P_REQUIRE_ROLE] = PARAM("AUTH_REQUIRE_ROLE"),
+	[P_REQUIRE_MFA] = PARAM("AUTH_REQUIRE_MFA"),
+	[P_MAX_AGE] = PARAM("AUTH_MAX_AGE"),
+	[P_REQUIRE_SCOPE] = PARAM("AUTH_REQUIRE_SCOPE"),
 };
 #undef PARAM
 
@@ -252,6 +264,9 @@ req_init(struct req *r, FCGX_Request *fx, char **envp)
 		s = v[P_HTTPS] != NULL && *v[P_HTTPS] ? "https" : "http";
 	r->scheme = s;
 	r->server_port = v[P_SERVER_PORT];
+	r->accept = v[P_ACCEPT];
+	r->original_uri = v[P_ORIGINAL_URI];
+	memcpy(r->loc, v + P_REQUIRE_ROLE, sizeof(r->loc));
 	s = v[P_REQUEST_ID];
 	if (s != NULL && valid_reqid(s))
 		memcpy(r->reqid, s, strlen(s) + 1);
@@ -339,12 +354,12 @@ req_parse_json(struct req *r, char *dupkey, size_t dupkeylen)
 	return 0;
 }
 
-/* Is origin (scheme://host[:port]) one of the space-separated list? */
+/* Is origin (scheme://host[:port], n bytes) in the space-separated list? */
 static int
-origin_listed(const char *origin, const char *list)
+origin_listed(const char *origin, size_t n, const char *list)
 {
-	size_t n = strlen(origin), k;
 	const char *p = list;
+	size_t k;
 
 	while (*p) {
 		while (*p == ' ' || *p == '\t')
@@ -357,45 +372,62 @@ origin_listed(const char *origin, const char *list)
 	return 0;
 }
 
+/* Is "scheme://host" (or with ":port") the origin origin, n bytes? */
+static int
+origin_is(const char *origin, size_t n, const char *scheme, const char *host,
+    const char *port)
+{
+	char own[512];
+	int k;
+
+	k = port ?
+	    snprintf(own, sizeof(own), "%s://%s:%s", scheme, host, port) :
+	    snprintf(own, sizeof(own), "%s://%s", scheme, host);
+	return k > 0 && (size_t)k < sizeof(own) && (size_t)k == n &&
+	    strncasecmp(own, origin, n) == 0;
+}
+
+/*
+ * Is origin (n bytes) the service's own (scheme://Host of this request;
+ * when nginx passes Host without its port, as Debian's fastcgi_params
+ * does with $host, also with the port nginx received it on) or one of
+ * AUTH_ALLOWED_ORIGINS?
+ */
+int
+req_origin_ours(const struct req *r, const char *origin, size_t n)
+{
+	const char *p;
+
+	if (r->host != NULL && *r->host != '\0') {
+		if (origin_is(origin, n, r->scheme, r->host, NULL))
+			return 1;
+		p = strrchr(r->host, ':');
+		if (r->server_port != NULL && *r->server_port != '\0' &&
+		    (p == NULL || strchr(p, ']') != NULL) &&
+		    origin_is(origin, n, r->scheme, r->host, r->server_port))
+			return 1;
+	}
+	return origin_listed(origin, n, cfg.allowed_origins);
+}
+
 /*
  * May a cookie-authenticated request that changes state go ahead? Its
- * Origin must be the service's own (scheme://Host of this request; when
- * nginx passes Host without its port, as Debian's fastcgi_params does
- * with $host, the port nginx received it on) or one of
- * AUTH_ALLOWED_ORIGINS; without an Origin, Sec-Fetch-Site must be
- * same-origin or none (typed by the user). A request with neither
- * header is not a browser's cross-site request (browsers send Origin on
- * every cross-origin POST), so it is let through.
+ * Origin must be ours (req_origin_ours); without an Origin,
+ * Sec-Fetch-Site must be same-origin or none (typed by the user). A
+ * request with neither header is not a browser's cross-site request
+ * (browsers send Origin on every cross-origin POST), so it is let
+ * through.
  */
 int
 req_same_origin(const struct req *r)
 {
-	char own[512];
-	const char *p;
-	int n;
-
 	if (r->origin == NULL || *r->origin == '\0') {
 		if (r->fetch_site == NULL)
 			return 1;
 		return strcmp(r->fetch_site, "same-origin") == 0 ||
 		    strcmp(r->fetch_site, "none") == 0;
 	}
-	if (r->host != NULL && *r->host != '\0') {
-		n = snprintf(own, sizeof(own), "%s://%s", r->scheme, r->host);
-		if (n > 0 && (size_t)n < sizeof(own) &&
-		    strcasecmp(own, r->origin) == 0)
-			return 1;
-		p = strrchr(r->host, ':');
-		if (r->server_port != NULL && *r->server_port != '\0' &&
-		    (p == NULL || strchr(p, ']') != NULL)) {
-			n = snprintf(own, sizeof(own), "%s://%s:%s", r->scheme,
-			    r->host, r->server_port);
-			if (n > 0 && (size_t)n < sizeof(own) &&
-			    strcasecmp(own, r->origin) == 0)
-				return 1;
-		}
-	}
-	return origin_listed(r->origin, cfg.allowed_origins);
+	return req_origin_ours(r, r->origin, strlen(r->origin));
 }
 
 /*

@@ -33,6 +33,18 @@ enum method {
 	M_OTHER
 };
 
+/*
+ * The parameters a location of the nginx site sets for forward
+ * authentication (API.md: fastcgi_param AUTH_REQUIRE_ROLE ...).
+ */
+enum loc_param {
+	LOC_REQUIRE_ROLE,
+	LOC_REQUIRE_MFA,
+	LOC_MAX_AGE,
+	LOC_REQUIRE_SCOPE,
+	LOC__N
+};
+
 struct hdr {
 	char *line; /* "Name: value", owned */
 };
@@ -54,6 +66,9 @@ struct req {
 	const char *host;            /* HTTP_HOST or NULL */
 	const char *scheme;          /* REQUEST_SCHEME ("http" if absent) */
 	const char *server_port;     /* SERVER_PORT or NULL */
+	const char *accept;          /* HTTP_ACCEPT or NULL */
+	const char *original_uri;    /* AUTH_ORIGINAL_URI (forward auth) */
+	const char *loc[LOC__N];     /* AUTH_REQUIRE_* / AUTH_MAX_AGE or NULL */
 	char reqid[REQID_MAX + 1];   /* echoed or generated X-Request-Id */
 	char ua_buf[UA_MAX + 1];     /* User-Agent as valid, bounded UTF-8 */
 	char addr_buf[ADDR_MAX + 1]; /* REMOTE_ADDR, likewise */
@@ -69,9 +84,11 @@ struct req {
 	void (*app_free)(void *); /* releases app at req_free */
 	char who[UUID_LEN + 1];   /* the principal, for the access log */
 	int ambient; /* credential came with the browser (cookie) */
+	/* work for after the response is sent (the worker calls it) */
+	void (*after)(struct req *);
 	/* response state */
 	int status;            /* 0 until a response is written */
-	struct hdr hdrs[8];    /* extra response headers */
+	struct hdr hdrs[16];   /* extra response headers */
 	size_t nhdrs;          /* used entries of hdrs */
 	int no_store;          /* Cache-Control: no-store */
 	struct timespec start; /* for the access log */
@@ -82,6 +99,7 @@ void req_free(struct req *);
 int req_read_body(struct req *, size_t max);
 int req_parse_json(struct req *, char *dupkey, size_t dupkeylen);
 int req_same_origin(const struct req *);
+int req_origin_ours(const struct req *, const char *origin, size_t len);
 int req_cookie(const char *header, const char *name, char *out, size_t outlen);
 int req_bearer(const char *header, const char **tok, size_t *len);
 int req_query(const char *query, const char *name, char *out, size_t outlen);

@@ -47,8 +47,12 @@ serve(FCGX_Request *fx)
 	log_request(r.reqid, r.method_str, r.path[0] ? r.path : "-", r.status,
 	    ms, r.who[0] ? r.who : NULL);
 	metrics_request(r.route, r.status, ms / 1e3);
-	log_set_reqid(NULL);
 	FCGX_Finish_r(fx);
+	if (r.after != NULL) { /* the answer is sent: nobody waits on this */
+		r.after(&r);
+		db_rollback();
+	}
+	log_set_reqid(NULL);
 	req_free(&r);
 }
 

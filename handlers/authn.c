@@ -1,7 +1,8 @@
 /*
  * Who is asking: a Bearer access token (verified, and its session checked
- * against the mirror), or the session cookies (sid + the session's current
- * refresh token). The identity lives in a struct auth the request owns.
+ * against the mirror), the API's session cookies (sid + the session's
+ * current refresh token), or the browser session cookie (session.c). The
+ * identity lives in a struct auth the request owns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +80,16 @@ auth_token(struct req *r, const char *tok, size_t len, api_err *err)
 		*err = ERR_INVALID_TOKEN;
 		return -1;
 	}
-	switch (session_check(claim(claims, "sid"), claim(claims, "sub"))) {
+	if ((a = auth_new(r)) == NULL) {
+		json_object_put(claims);
+		*err = ERR_INTERNAL;
+		return -1;
+	}
+	switch (session_check(claim(claims, "sid"), claim(claims, "sub"),
+	    &a->sess)) {
 	case SESS_ACTIVE:
-		if ((a = auth_new(r)) == NULL) {
-			*err = ERR_INTERNAL;
-			break;
-		}
 		fill_auth(r, a, claims);
+		a->via = VIA_TOKEN;
 		return 0;
 	case SESS_INACTIVE:
 		*err = ERR_INVALID_TOKEN;
@@ -140,43 +144,90 @@ current_refresh(const char *sid, const char *rt)
 	return ok;
 }
 
+/* The identity of a cookie-authenticated request, from its session. */
+static int
+cookie_auth(struct req *r, const char *sid, enum auth_via via, api_err *err)
+{
+	struct auth *a;
+
+	if ((a = auth_new(r)) == NULL) {
+		*err = ERR_INTERNAL;
+		return -1;
+	}
+	switch (session_check(sid, NULL, &a->sess)) {
+	case SESS_ACTIVE:
+		break;
+	case SESS_INACTIVE:
+		*err = ERR_INVALID_TOKEN;
+		return -1;
+	default:
+		*err = ERR_SERVICE_UNAVAILABLE;
+		return -1;
+	}
+	str_copy(a->sid, sizeof(a->sid), sid);
+	str_copy(a->uid, sizeof(a->uid), a->sess.uid);
+	str_copy(a->email, sizeof(a->email), a->sess.email);
+	a->via = via;
+	a->via_cookie = r->ambient = 1;
+	req_set_who(r, a->uid);
+	return 0;
+}
+
 /*
- * Session cookies: both sid and refresh must be present, the refresh
- * token must be the session's current one, and the session active.
+ * The browser session cookie: 0 with auth_of(r) filled, 1 when the
+ * request has none, -1 with *err set when it is not valid.
+ */
+int
+auth_web(struct req *r, api_err *err)
+{
+	char value[UUID_LEN + TOKEN_B64_LEN + 3], sid[UUID_LEN + 1];
+	int ok;
+
+	if (r->cookie == NULL ||
+	    (ok = req_cookie(r->cookie, session_web_cookie_name(), value,
+	         sizeof(value))) == 0)
+		return 1;
+	ok = ok == 1 ? session_web_sid(value, sid) : 0;
+	crypto_wipe(value, sizeof(value));
+	if (ok == 1)
+		return cookie_auth(r, sid, VIA_WEB, err);
+	*err = ok == 0 ? ERR_INVALID_TOKEN : ERR_INTERNAL;
+	return -1;
+}
+
+/*
+ * The API's session cookies: both sid and refresh must be present, the
+ * refresh token must be the session's current one, and the session
+ * active. Without them, the browser session cookie will do.
  */
 static int
 auth_cookies(struct req *r)
 {
 	char sid[UUID_LEN + 2], rt[TOKEN_B64_LEN + 2];
-	struct auth *a;
-	int ok;
+	api_err err = ERR_INVALID_TOKEN;
+	int ok, has;
 
-	ok = req_cookie(r->cookie, "sid", sid, sizeof(sid)) == 1 &&
-	    req_cookie(r->cookie, "refresh", rt, sizeof(rt)) == 1 &&
+	has = req_cookie(r->cookie, "sid", sid, sizeof(sid)) != 0;
+	ok = has && req_cookie(r->cookie, "refresh", rt, sizeof(rt)) == 1 &&
+	    req_cookie(r->cookie, "sid", sid, sizeof(sid)) == 1 &&
 	    valid_uuid(sid) && strlen(rt) == TOKEN_B64_LEN;
 	if (ok)
 		ok = current_refresh(sid, rt);
 	crypto_wipe(rt, sizeof(rt));
-	if (ok == 1) {
-		if ((a = auth_new(r)) == NULL) {
-			resp_error(r, ERR_INTERNAL, NULL);
-			return -1;
-		}
-		ok = session_active(sid, a->uid, a->email, sizeof(a->email));
-		snprintf(a->sid, sizeof(a->sid), "%.36s", sid);
-	}
+	if (ok == 1 && cookie_auth(r, sid, VIA_COOKIES, &err) == 0)
+		return 0;
 	if (ok == -1) {
 		resp_db_error(r);
 		return -1;
 	}
-	if (ok == 0) {
+	if (ok == 0 && !has && (ok = auth_web(r, &err)) == 0)
+		return 0;
+	if (err == ERR_INVALID_TOKEN)
 		resp_error(r, ERR_INVALID_TOKEN,
 		    "Missing or invalid session cookies");
-		return -1;
-	}
-	a->via_cookie = r->ambient = 1;
-	req_set_who(r, a->uid);
-	return 0;
+	else
+		resp_error(r, err, NULL);
+	return -1;
 }
 
 /* Dispatch's hook for R_AUTH rows: cookies where the row allows them. */

@@ -1,6 +1,7 @@
 /*
- * Who is asking (authn.c): a Bearer access token or the session cookies,
- * verified, with the session checked against its mirror. Dispatch calls
+ * Who is asking (authn.c): a Bearer access token, the API's session
+ * cookies or the browser session cookie, verified, with the session
+ * checked against its mirror. Dispatch calls
  * authenticate() for R_AUTH rows; handlers read the result with auth_of().
  */
 #ifndef FA_AUTHN_H
@@ -11,7 +12,13 @@
 #include "crypto.h"
 #include "request.h"
 #include "response.h"
+#include "session.h"
 
+enum auth_via {
+	VIA_TOKEN,   /* a Bearer access token */
+	VIA_COOKIES, /* the API's sid + refresh cookies */
+	VIA_WEB,     /* the browser session cookie (Path=/) */
+};
 struct auth {
 	char uid[UUID_LEN + 1];     /* user id from a verified token/cookie */
 	char sid[UUID_LEN + 1];     /* session id */
@@ -19,7 +26,9 @@ struct auth {
 	char email[256];            /* email claim */
 	long long iat, exp;         /* token times */
 	struct json_object *claims; /* all verified claims, owned */
-	int via_cookie;             /* authenticated by session cookies */
+	int via_cookie;             /* VIA_COOKIES or VIA_WEB */
+	enum auth_via via;          /* which credential it was */
+	struct session_info sess;   /* the session's mirror entry */
 };
 
 /* The identity of an R_AUTH request (never NULL there), else NULL. */
@@ -32,5 +41,6 @@ auth_of(struct req *r)
 int authenticate(struct req *, unsigned route_flags);
 int auth_token(struct req *, const char *tok, size_t len, api_err *);
 int auth_bearer(struct req *);
+int auth_web(struct req *, api_err *);
 
 #endif

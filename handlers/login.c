@@ -75,8 +75,7 @@ sign_in(struct req *r, const struct user *u)
 		resp_db_error(r);
 	else if (session_revoke_commit(r, s.trimmed, u->id, "login") == 0) {
 		metrics_inc(MET_LOGIN_SUCCESS);
-		session_mirror_set(s.sid, u->id, s.idle_exp);
-		session_cookies(r, s.sid, s.refresh, cfg.refresh_ttl);
+		session_start(r, &s, u->id, u->role, u->username, u->email);
 		req_set_who(r, u->id);
 		resp_json(r, 200,
 		    token_body(r, u->id, s.sid, u->email, s.refresh,

@@ -1,4 +1,5 @@
 /* POST /auth/logout (this session) and /auth/logout-all (every one). */
+#include <string.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -9,6 +10,32 @@
 #include "db.h"
 #include "routes.h"
 #include "session.h"
+
+/*
+ * Did this request's browser session cookie name one of the sessions
+ * just ended (rows of a revocation, or heal)? Then it is cleared.
+ */
+static int
+web_session_ended(struct req *r, PGresult *rows, const char *heal)
+{
+	char value[UUID_LEN + TOKEN_B64_LEN + 3], sid[UUID_LEN + 1];
+	int i, ok;
+
+	if (r->cookie == NULL ||
+	    req_cookie(r->cookie, session_web_cookie_name(), value,
+	        sizeof(value)) != 1)
+		return 0;
+	ok = session_web_sid(value, sid) == 1;
+	crypto_wipe(value, sizeof(value));
+	if (!ok)
+		return 0;
+	if (heal != NULL && strcmp(heal, sid) == 0)
+		return 1;
+	for (i = 0; i < PQntuples(rows); i++)
+		if (strcmp(db_value(rows, i, "id"), sid) == 0)
+			return 1;
+	return 0;
+}
 
 /*
  * End the sessions of scope in one transaction (tombstones before the
@@ -41,9 +68,11 @@ end_sessions(struct req *r, enum revoke_scope scope, const char *key,
 	}
 	if (session_revoke_commit(r, res, a->uid, reason) == -1)
 		n = -1;
-	PQclear(res);
 	if (n >= 0 && a->via_cookie)
 		session_cookies(r, "", "", 0);
+	if (n >= 0 && web_session_ended(r, res, heal))
+		(void)session_web_cookie(r, NULL, 0);
+	PQclear(res);
 	return n;
 }
 

@@ -21,6 +21,7 @@
 #include "migrate.h"
 #include "password.h"
 #include "routes.h"
+#include "session.h"
 #include "users.h"
 #include "worker.h"
 
@@ -115,18 +116,27 @@ reload(void)
 static int
 cmd_set_role(const char *name, const char *role)
 {
+	char uid[UUID_LEN + 1];
 	int rc;
 
 	if (strcmp(role, "user") != 0 && strcmp(role, "admin") != 0) {
 		fprintf(stderr, "fcgi-auth: role must be user or admin\n");
 		return 2;
 	}
-	if ((rc = user_set_role(name, role)) == -1) {
+	if ((rc = user_set_role(name, role, uid)) == -1) {
 		fprintf(stderr, "fcgi-auth: database unavailable\n");
 		return 1;
 	}
 	if (rc == 0) {
 		fprintf(stderr, "fcgi-auth: no such user: %s\n", name);
+		return 1;
+	}
+	/* the session mirror hands the role to /auth/check */
+	if (session_mirror_user(uid) == -1) {
+		fprintf(stderr,
+		    "fcgi-auth: %s is now %s, but the session "
+		    "mirror in Redis was not updated: run this again\n",
+		    name, role);
 		return 1;
 	}
 	printf("%s is now %s\n", name, role);

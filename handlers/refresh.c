@@ -29,13 +29,6 @@
 static struct db_stmt q_rotate = DB_STMT("refresh",
     "SELECT outcome, session_id, user_id, email, idle_exp, abs_exp "
     "FROM refresh_rotate($1, $2, $3, $4, $5, $6, $7)");
-static struct db_stmt q_touch = DB_STMT("session_touch",
-    "UPDATE sessions SET last_used_at = now(), idle_expires_at = "
-    "LEAST(to_timestamp($2), absolute_expires_at) WHERE id = $1 AND "
-    "revoked_at IS NULL AND idle_expires_at > now() AND "
-    "absolute_expires_at > now() RETURNING "
-    "extract(epoch FROM idle_expires_at)::bigint AS idle");
-
 /* A row of refresh_rotate(), read by column name. */
 struct rotation {
 	const char *outcome; /* ok | reuse | inactive | unknown */
@@ -58,38 +51,29 @@ rotation_read(PGresult *res, struct rotation *o)
 static void
 refresh_by_bearer(struct req *r)
 {
-	char exp[24];
-	const char *p[2];
 	struct json_object *o;
 	struct auth *a;
-	PGresult *res;
 	long long idle;
+	int rc;
 
 	if (auth_bearer(r) == -1)
 		return;
 	a = auth_of(r);
-	snprintf(exp, sizeof(exp), "%lld",
-	    (long long)time(NULL) + cfg.refresh_ttl);
-	p[0] = a->sid;
-	p[1] = exp;
-	if (db_begin() == -1 || (res = db_exec(&q_touch, 2, p)) == NULL) {
+	if (db_begin() == -1 || (rc = session_touch(a->sid, &idle)) == -1) {
 		resp_db_error(r);
 		return;
 	}
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (rc == 0) {
 		db_rollback();
 		resp_error(r, ERR_INVALID_TOKEN, NULL);
 		return;
 	}
-	idle = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
 	if (audit_write(r, a->uid, "refresh", "extended") == -1 ||
 	    db_commit() == -1) {
 		resp_db_error(r);
 		return;
 	}
-	session_mirror_set(a->sid, a->uid, idle);
+	session_mirror_touch(a->sid, idle, idle);
 	o = token_body(r, a->uid, a->sid, a->email, NULL, 0);
 	if (o != NULL)
 		json_object_object_add(o, "session_expires_in",
@@ -148,7 +132,7 @@ rotate(struct req *r, const char *token, const char *csid)
 	else if (strcmp(o.outcome, "ok") != 0)
 		resp_error(r, ERR_INVALID_GRANT, NULL);
 	else {
-		session_mirror_set(o.sid, o.uid, o.idle);
+		session_mirror_touch(o.sid, o.idle, o.idle);
 		session_cookies(r, o.sid, succ, cfg.refresh_ttl);
 		req_set_who(r, o.uid);
 		resp_json(r, 200,

@@ -107,6 +107,8 @@ static const struct route rows[] = {
 	{ M_GET, "/auth/me", handle_me, R_AUTH, NOBODY },
 	{ M_GET, "/me", handle_me, R_AUTH, NOBODY },
 	{ M_GET, "/authorized/me", handle_me, R_AUTH, NOBODY },
+	{ M_GET, "/auth/check", handle_check, 0, NOBODY },
+	{ M_GET, "/auth/redirect", handle_redirect, 0, NOBODY },
 	{ M_GET, "/user/info", handle_user_info, R_AUTH, NOBODY },
 	{ M_PATCH, "/user/info", handle_user_info_patch, R_AUTH | JSON,
 	    BODY(profile) },

@@ -32,6 +32,8 @@ void handle_login(struct req *);
 void handle_refresh(struct req *);
 void handle_verify(struct req *);
 void handle_me(struct req *);
+void handle_check(struct req *);
+void handle_redirect(struct req *);
 void handle_user_info(struct req *);
 void handle_user_info_patch(struct req *);
 void handle_password_change(struct req *);

@@ -1,12 +1,14 @@
 /*
  * Sessions: Postgres is the truth, Redis mirrors it. The mirror key
- * fa:s:<epoch>:<sid> holds the user id while the session is active, or
- * "-" (a tombstone) once it is revoked. A miss falls back to Postgres and
- * re-fills with SET NX, so a refill can never overwrite a tombstone
- * written by a concurrent revocation. The epoch (cache.c) changes when
- * Redis fails over to a replica, which may have missed the last
- * tombstones: the new master's mirror starts empty and refills from
- * Postgres.
+ * fa:m:<epoch>:<sid> holds, while the session is active, what a check
+ * needs without Postgres (session_info: the idle expiry as last written
+ * and the absolute one, how and when the user signed in, the user's id, role, username and
+ * email, tab-separated), or "-" (a tombstone) once it is revoked. A miss
+ * falls back to Postgres and re-fills with SET NX, so a refill can never
+ * overwrite a tombstone written by a concurrent revocation. The epoch
+ * (cache.c) changes when Redis fails over to a replica, which may have
+ * missed the last tombstones: the new master's mirror starts empty and
+ * refills from Postgres.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +37,8 @@
 
 static struct db_stmt q_insert = DB_STMT("session_insert",
     "INSERT INTO sessions (id, user_id, idle_expires_at, "
-    "absolute_expires_at, ip, user_agent) VALUES ($1, $2, "
-    "to_timestamp($3), to_timestamp($4), $5, $6)");
+    "absolute_expires_at, ip, user_agent, amr, auth_time) VALUES ($1, $2, "
+    "to_timestamp($3), to_timestamp($4), $5, $6, 'pwd', to_timestamp($7))");
 static struct db_stmt q_rt_insert = DB_STMT("rt_insert",
     "INSERT INTO refresh_tokens (session_id, token_hash) VALUES ($1, $2)");
 static struct db_stmt q_trim = DB_STMT("session_trim",
@@ -44,10 +46,25 @@ static struct db_stmt q_trim = DB_STMT("session_trim",
     "WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND " ACTIVE
     " ORDER BY created_at DESC, id OFFSET $2)" REVOKED);
 static struct db_stmt q_active = DB_STMT("session_active",
-    "SELECT s.user_id, u.email, "
+    "SELECT s.user_id, u.email, u.username, u.role, s.amr, "
+    "extract(epoch FROM s.auth_time)::bigint AS auth_time, "
     "extract(epoch FROM s.idle_expires_at)::bigint AS idle, "
     "extract(epoch FROM s.absolute_expires_at)::bigint AS abs FROM sessions s "
     "JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND "
+    "s.revoked_at IS NULL AND s.idle_expires_at > now() AND "
+    "s.absolute_expires_at > now()");
+static struct db_stmt q_touch = DB_STMT("session_touch",
+    "UPDATE sessions SET last_used_at = now(), idle_expires_at = "
+    "LEAST(to_timestamp($2), absolute_expires_at) WHERE id = $1 AND "
+    "revoked_at IS NULL AND idle_expires_at > now() AND "
+    "absolute_expires_at > now() RETURNING "
+    "extract(epoch FROM idle_expires_at)::bigint AS idle");
+static struct db_stmt q_user_active = DB_STMT("session_user_active",
+    "SELECT s.id, s.user_id, u.email, u.username, u.role, s.amr, "
+    "extract(epoch FROM s.auth_time)::bigint AS auth_time, "
+    "extract(epoch FROM s.idle_expires_at)::bigint AS idle, "
+    "extract(epoch FROM s.absolute_expires_at)::bigint AS abs FROM sessions s "
+    "JOIN users u ON u.id = s.user_id WHERE s.user_id = $1 AND "
     "s.revoked_at IS NULL AND s.idle_expires_at > now() AND "
     "s.absolute_expires_at > now()");
 /* Every revocation answers (id, abs_exp) per session it ended. */
@@ -79,21 +96,70 @@ mirror_key(char *key, size_t keylen, char *at, size_t atlen, const char *sid)
 	b = strlen(sid);
 	if (5 + a + 1 + b >= keylen)
 		return -1;
-	/* "fa:s:<epoch>:<sid>", built by hand: it is made on every check */
-	memcpy(key, "fa:s:", 5);
+	/* "fa:m:<epoch>:<sid>", built by hand: it is made on every check */
+	memcpy(key, "fa:m:", 5);
 	memcpy(key + 5, at, a);
 	key[5 + a] = ':';
 	memcpy(key + 5 + a + 1, sid, b + 1);
 	return 0;
 }
 
+/* The mirror's value for an active session (the header comment). */
+static int
+info_format(const struct session_info *in, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%lld\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s",
+	    in->idle, in->abs, in->auth_time, in->amr, in->uid, in->role,
+	    in->username, in->email);
+
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+/* Copy the next tab-separated field of *s to out (a bounded string). */
+static int
+next_field(const char **s, const char *end, char *out, size_t outlen, int last)
+{
+	const char *t = last ? end : memchr(*s, '\t', (size_t)(end - *s));
+	size_t n;
+
+	if (t == NULL || (n = (size_t)(t - *s)) >= outlen)
+		return -1;
+	memcpy(out, *s, n);
+	out[n] = '\0';
+	*s = last ? end : t + 1;
+	return 0;
+}
+
+/* Parse a mirror value; -1 when it is not one (then Postgres decides). */
+static int
+info_parse(const char *v, size_t len, struct session_info *in)
+{
+	const char *s = v, *end = v + len;
+	char idle[24], abs[24], at[24];
+
+	if (next_field(&s, end, idle, sizeof(idle), 0) == -1 ||
+	    next_field(&s, end, abs, sizeof(abs), 0) == -1 ||
+	    next_field(&s, end, at, sizeof(at), 0) == -1 ||
+	    next_field(&s, end, in->amr, sizeof(in->amr), 0) == -1 ||
+	    next_field(&s, end, in->uid, sizeof(in->uid), 0) == -1 ||
+	    next_field(&s, end, in->role, sizeof(in->role), 0) == -1 ||
+	    next_field(&s, end, in->username, sizeof(in->username), 0) == -1 ||
+	    next_field(&s, end, in->email, sizeof(in->email), 1) == -1)
+		return -1;
+	in->idle = atoll(idle);
+	in->abs = atoll(abs);
+	in->auth_time = atoll(at);
+	return 0;
+}
+
 void
-session_mirror_set(const char *sid, const char *uid, long long exp)
+session_mirror_set(const char *sid, const struct session_info *in,
+    long long exp)
 {
 	redisReply *rep;
-	char key[128], at[16];
+	char key[128], at[16], val[512];
 
-	if (exp <= (long long)time(NULL) ||
+	if (exp <= (long long)time(NULL) || info_format(in, val, sizeof(val)) ||
 	    mirror_key(key, sizeof(key), at, sizeof(at), sid) == -1)
 		return;
 	/*
@@ -106,7 +172,31 @@ session_mirror_set(const char *sid, const char *uid, long long exp)
 	    "if redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2], 'NX') "
 	    "then return 1 end "
 	    "redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT') return 0",
-	    key, uid, exp);
+	    key, val, exp);
+	freeReplyObject(rep);
+}
+
+/*
+ * A session's idle expiry moved (refresh, a browser's sliding expiry):
+ * the mirror's entry gets the new idle value and the later expiry,
+ * unless it is a tombstone or missing (the next check refills it).
+ */
+void
+session_mirror_touch(const char *sid, long long idle, long long exp)
+{
+	redisReply *rep;
+	char key[128], at[16];
+
+	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == -1)
+		return;
+	rep = cache_cmd_at(at, "EVAL %s 1 %s %lld %lld",
+	    "local v = redis.call('GET', KEYS[1]) "
+	    "if not v or v == '-' then return 0 end "
+	    "local rest = string.match(v, '^%%d+(\t.*)$') "
+	    "if not rest then return 0 end "
+	    "redis.call('SET', KEYS[1], ARGV[1] .. rest, 'KEEPTTL') "
+	    "redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT') return 1",
+	    key, idle, exp);
 	freeReplyObject(rep);
 }
 
@@ -202,64 +292,130 @@ session_revoke(enum revoke_scope scope, const char *key, const char *also,
 	}
 }
 
+/* A session_info from row i of q_active or q_user_active. */
+static void
+info_read(PGresult *res, int i, struct session_info *in)
+{
+	long long idle = atoll(db_value(res, i, "idle"));
+	long long abs = atoll(db_value(res, i, "abs"));
+
+	str_copy(in->uid, sizeof(in->uid), db_value(res, i, "user_id"));
+	str_copy(in->email, sizeof(in->email), db_value(res, i, "email"));
+	str_copy(in->username, sizeof(in->username),
+	    db_value(res, i, "username"));
+	str_copy(in->role, sizeof(in->role), db_value(res, i, "role"));
+	str_copy(in->amr, sizeof(in->amr), db_value(res, i, "amr"));
+	in->auth_time = atoll(db_value(res, i, "auth_time"));
+	in->abs = abs;
+	in->idle = idle < abs ? idle : abs;
+}
+
 /*
- * The user and email of active session sid: 1, 0 when it is not active,
- * -1 when Postgres failed.
+ * After a COMMIT that changed what the mirror holds of user uid's
+ * sessions (the role): every active session's entry is rewritten from
+ * Postgres, a tombstone excepted. A refill that read Postgres before
+ * the COMMIT writes with NX, so it cannot overwrite these. 0, or -1 when
+ * Postgres or a Redis write failed (the entries may be stale).
  */
 int
-session_active(const char *sid, char uid[UUID_LEN + 1], char *email,
-    size_t emaillen)
+session_mirror_user(const char *uid)
 {
-	const char *p[1] = { sid };
+	const char *p[1] = { uid };
+	struct session_info in;
+	redisReply *rep;
+	PGresult *res;
+	char key[128], at[16], val[512];
+	int i, rc = 0;
+
+	if ((res = db_exec(&q_user_active, 1, p)) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		info_read(res, i, &in);
+		if (info_format(&in, val, sizeof(val)) == -1)
+			rc = -1;
+		else if (mirror_key(key, sizeof(key), at, sizeof(at),
+		             db_value(res, i, "id")) == 0) {
+			rep = cache_cmd_at(at, "EVAL %s 1 %s %s %lld",
+			    "if redis.call('GET', KEYS[1]) == '-' then "
+			    "return 0 end redis.call('SET', KEYS[1], ARGV[1], "
+			    "'EXAT', ARGV[2]) return 1",
+			    key, val, in.idle);
+			if (rep == NULL || rep->type != REDIS_REPLY_INTEGER)
+				rc = -1;
+			freeReplyObject(rep);
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Extend active session sid's idle expiry by the refresh lifetime (never
+ * past its absolute expiry): 1 with the new one in *idle, 0 when it is
+ * not active, -1 when Postgres failed.
+ */
+int
+session_touch(const char *sid, long long *idle)
+{
+	char exp[24];
+	const char *p[2] = { sid, exp };
 	PGresult *res;
 	int n;
 
-	if ((res = db_exec(&q_active, 1, p)) == NULL)
+	snprintf(exp, sizeof(exp), "%lld",
+	    (long long)time(NULL) + cfg.refresh_ttl);
+	if ((res = db_exec(&q_touch, 2, p)) == NULL)
 		return -1;
-	if ((n = PQntuples(res)) == 1) {
-		snprintf(uid, UUID_LEN + 1, "%s", db_value(res, 0, "user_id"));
-		snprintf(email, emaillen, "%s", db_value(res, 0, "email"));
-	}
+	if ((n = PQntuples(res)) == 1)
+		*idle = atoll(db_value(res, 0, "idle"));
 	PQclear(res);
 	return n == 1;
 }
 
-/* Is session sid active and owned by uid? Redis first, then Postgres. */
+/*
+ * Is session sid active (and, when uid is not NULL, owned by uid)?
+ * Redis first, then Postgres, which re-fills the mirror. The session's
+ * details go to *in when it is active.
+ */
 enum sess_state
-session_check(const char *sid, const char *uid)
+session_check(const char *sid, const char *uid, struct session_info *in)
 {
 	const char *p[1] = { sid };
+	struct session_info tmp;
 	redisReply *rep;
 	PGresult *res;
-	enum sess_state st;
-	long long idle, abs;
-
 	char key[128], at[16];
 	const char *get[2] = { "GET", key };
+	int hit = 0, tomb = 0;
 
+	if (in == NULL)
+		in = &tmp;
 	rep = NULL;
 	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == 0)
 		rep = cache_argv_at(at, 2, get);
 	if (rep != NULL && rep->type == REDIS_REPLY_STRING) {
-		st = strlen(uid) == rep->len &&
-		        crypto_ct_equal(rep->str, uid, rep->len) ?
-		    SESS_ACTIVE :
-		    SESS_INACTIVE;
-		freeReplyObject(rep);
-		return st;
+		tomb = rep->len == 1 && rep->str[0] == '-';
+		hit = tomb || info_parse(rep->str, rep->len, in) == 0;
 	}
 	freeReplyObject(rep);
+	if (tomb)
+		return SESS_INACTIVE;
+	if (hit)
+		return uid == NULL ||
+		        (strlen(uid) == strlen(in->uid) &&
+		            crypto_ct_equal(in->uid, uid, strlen(uid))) ?
+		    SESS_ACTIVE :
+		    SESS_INACTIVE;
 	if ((res = db_exec(&q_active, 1, p)) == NULL)
 		return SESS_UNAVAILABLE;
 	if (PQntuples(res) != 1 ||
-	    strcmp(db_value(res, 0, "user_id"), uid) != 0) {
+	    (uid != NULL && strcmp(db_value(res, 0, "user_id"), uid) != 0)) {
 		PQclear(res);
 		return SESS_INACTIVE;
 	}
-	idle = atoll(db_value(res, 0, "idle"));
-	abs = atoll(db_value(res, 0, "abs"));
+	info_read(res, 0, in);
 	PQclear(res);
-	session_mirror_set(sid, uid, idle < abs ? idle : abs);
+	session_mirror_set(sid, in, in->idle);
 	return SESS_ACTIVE;
 }
 
@@ -310,9 +466,9 @@ session_successor(const char *token, char out[TOKEN_B64_LEN + 1])
 int
 session_create(struct req *r, const char *uid, struct new_session *s)
 {
-	char idle[24], abs[24], hash[65], lim[24];
+	char idle[24], abs[24], hash[65], lim[24], at[24];
 	unsigned char raw[TOKEN_BYTES];
-	const char *p[6];
+	const char *p[7];
 	PGresult *res;
 	long long now = (long long)time(NULL);
 
@@ -326,13 +482,16 @@ session_create(struct req *r, const char *uid, struct new_session *s)
 		s->idle_exp = s->abs_exp;
 	snprintf(idle, sizeof(idle), "%lld", s->idle_exp);
 	snprintf(abs, sizeof(abs), "%lld", s->abs_exp);
+	snprintf(at, sizeof(at), "%lld", now);
+	s->auth_time = now;
 	p[0] = s->sid;
 	p[1] = uid;
 	p[2] = idle;
 	p[3] = abs;
 	p[4] = r->remote_addr;
 	p[5] = r->user_agent;
-	if ((res = db_exec(&q_insert, 6, p)) == NULL)
+	p[6] = at;
+	if ((res = db_exec(&q_insert, 7, p)) == NULL)
 		return -1;
 	PQclear(res);
 	crypto_sha256_hex(s->refresh, strlen(s->refresh), hash);
@@ -349,10 +508,119 @@ session_create(struct req *r, const char *uid, struct new_session *s)
 	return 0;
 }
 
+/*
+ * After the COMMIT that made session s of user u: its mirror entry, and
+ * the cookies (the API's, and the browser session's for the whole site).
+ */
+void
+session_start(struct req *r, const struct new_session *s, const char *uid,
+    const char *role, const char *username, const char *email)
+{
+	struct session_info in;
+
+	memset(&in, 0, sizeof(in));
+	str_copy(in.uid, sizeof(in.uid), uid);
+	str_copy(in.role, sizeof(in.role), role);
+	str_copy(in.username, sizeof(in.username), username);
+	str_copy(in.email, sizeof(in.email), email);
+	str_copy(in.amr, sizeof(in.amr), "pwd");
+	in.auth_time = s->auth_time;
+	in.idle = s->idle_exp;
+	in.abs = s->abs_exp;
+	session_mirror_set(s->sid, &in, s->idle_exp);
+	session_cookies(r, s->sid, s->refresh, cfg.refresh_ttl);
+	if (session_web_cookie(r, s->sid, s->abs_exp - s->auth_time) == -1)
+		log_err("session: the browser session cookie was not set");
+}
+
 void
 session_free(struct new_session *s)
 {
 	PQclear(s->trimmed);
 	crypto_wipe(s->refresh, sizeof(s->refresh));
 	s->trimmed = NULL;
+}
+
+/*
+ * The browser session cookie (API.md, forward authentication): one per
+ * session, "<sid>.<mac>" where mac = base64url(HMAC-SHA256(the web
+ * subkey of the data key, sid)). Nothing of it is stored: it is checked
+ * by recomputing the MAC, and it lives exactly as long as its session,
+ * whose mirror entry every check reads.
+ */
+static struct crypto_mac *web_mac;
+
+static int
+web_mac_of(const char *sid, char out[TOKEN_B64_LEN + 1])
+{
+	unsigned char key[32], md[32];
+
+	if (web_mac == NULL) {
+		if (datakey_sub(DK_WEB, key) == -1)
+			return -1;
+		web_mac = crypto_mac_new(key, sizeof(key));
+		crypto_wipe(key, sizeof(key));
+		if (web_mac == NULL)
+			return -1;
+	}
+	if (crypto_mac(web_mac, sid, strlen(sid), md) == -1)
+		return -1;
+	b64url_encode(md, sizeof(md), out, TOKEN_B64_LEN + 1);
+	crypto_wipe(md, sizeof(md));
+	return 0;
+}
+
+const char *
+session_web_cookie_name(void)
+{
+	/* __Host-: only over https, for this host, Path=/ (RFC 6265bis) */
+	return cfg.dev ? "fa_session" : "__Host-fa_session";
+}
+
+/*
+ * The session id a browser session cookie value names, to sid: 1 when
+ * its MAC is right, 0 when not, -1 when the key is unavailable.
+ */
+int
+session_web_sid(const char *value, char sid[UUID_LEN + 1])
+{
+	char mac[TOKEN_B64_LEN + 1];
+	int ok;
+
+	if (strlen(value) != UUID_LEN + 1 + TOKEN_B64_LEN ||
+	    value[UUID_LEN] != '.')
+		return 0;
+	memcpy(sid, value, UUID_LEN);
+	sid[UUID_LEN] = '\0';
+	if (!valid_uuid(sid))
+		return 0;
+	if (web_mac_of(sid, mac) == -1)
+		return -1;
+	ok = crypto_ct_equal(mac, value + UUID_LEN + 1, TOKEN_B64_LEN);
+	crypto_wipe(mac, sizeof(mac));
+	return ok;
+}
+
+/* Set (max_age > 0) or clear (max_age == 0) the browser session cookie. */
+int
+session_web_cookie(struct req *r, const char *sid, long long max_age)
+{
+	char mac[TOKEN_B64_LEN + 1];
+
+	if (max_age == 0) {
+		resp_header(r,
+		    "Set-Cookie: %s=; Max-Age=0; Path=/; HttpOnly; "
+		    "SameSite=Lax%s",
+		    session_web_cookie_name(), cfg.dev ? "" : "; Secure");
+		return 0;
+	}
+	if (web_mac_of(sid, mac) == -1)
+		return -1;
+	resp_header(r,
+	    "Set-Cookie: %s=%s.%s; Max-Age=%lld; Path=/; "
+	    "HttpOnly; SameSite=Lax%s",
+	    session_web_cookie_name(), sid, mac, max_age,
+	    cfg.dev ? "" : "; Secure");
+	crypto_wipe(mac, sizeof(mac));
+	return 0;
 }

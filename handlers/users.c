@@ -104,8 +104,12 @@ user_set_verified(const char *uid)
 }
 
 /* 1 when the user exists (and now has the role), 0 when not, -1. */
+/*
+ * Set a user's role; its id goes to uid. 1, 0 when there is no such
+ * user, -1 when Postgres failed.
+ */
 int
-user_set_role(const char *username, const char *role)
+user_set_role(const char *username, const char *role, char uid[UUID_LEN + 1])
 {
 	const char *p[2] = { username, role };
 	PGresult *res;
@@ -113,7 +117,8 @@ user_set_role(const char *username, const char *role)
 
 	if ((res = db_exec(&q_set_role, 2, p)) == NULL)
 		return -1;
-	n = PQntuples(res);
+	if ((n = PQntuples(res)) == 1)
+		str_copy(uid, UUID_LEN + 1, db_value(res, 0, "id"));
 	PQclear(res);
 	return n == 1;
 }

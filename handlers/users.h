@@ -6,6 +6,7 @@
 #ifndef FA_USERS_H
 #define FA_USERS_H
 
+#include "crypto.h"
 #include "db.h"
 
 /* The columns user_read reads, for a statement that returns a user. */
@@ -36,7 +37,8 @@ int user_read(struct pg_result *, int row, struct user *);
 struct json_object *user_json(const struct user *);
 int user_set_hash(const char *uid, const char *hash);
 int user_set_verified(const char *uid);
-int user_set_role(const char *username, const char *role);
+int
+user_set_role(const char *username, const char *role, char uid[UUID_LEN + 1]);
 
 int valid_username(const char *);
 int valid_display_name(const char *);

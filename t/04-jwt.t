@@ -118,7 +118,10 @@ my $j3 = login_user($u);
 system("redis-cli -s " . stack_dir() . "/run/redis.sock FLUSHALL >/dev/null");
 is(api(GET => '/auth/me', headers => bearer($j3->{access_token}))->{status}, 200,
     'active session accepted after the mirror is lost (Postgres fallback)');
-is(redis('GET', mirror_key($j3->{session_id})), $u->{user_id}, 'and the mirror is re-filled');
+my @m = split /\t/, redis('GET', mirror_key($j3->{session_id}));
+is($m[4], $u->{user_id}, 'and the mirror is re-filled (its user)');
+is($m[6], $u->{username}, '... with what a check needs (username)');
+is($m[5], 'user', '... (role)');
 
 logs_clean();
 done_testing;

@@ -19,7 +19,7 @@ like($m, qr/^To: <\Q$u->{email}\E>\r?$/m, 'To');
 like($m, qr/^Date: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r?$/m, 'RFC 5322 Date');
 like($m, qr/^Message-ID: <[^>]+\@fcgi-auth\.test>\r?$/m, 'Message-ID');
 like($m, qr{^Content-Type: text/plain; charset=utf-8\r?$}m, 'MIME text/plain UTF-8');
-like($m, qr{http://127\.0\.0\.1:\d+/api/v1/verify\?token=[A-Za-z0-9_-]{43}\b}, 'link from EMAIL_VERIFY_URL');
+like($m, qr{http://localhost:\d+/auth/verify-email\?token=[A-Za-z0-9_-]{43}\b}, 'link from EMAIL_VERIFY_URL (the hosted page)');
 my $vt = mail_token($m);
 is(api(GET => '/user/info', headers => bearer(login_user($u)->{access_token}))->{json}{email_verified},
     JSON::PP::false, 'not verified yet');
@@ -68,7 +68,7 @@ is($unknown->{status}, 200, 'unknown account 200');
 is($unknown->{body}, $known->{body}, 'byte-identical answers');
 my $rm = wait_mail($p->{email}, count => 2);
 like($rm, qr/^Subject: Reset your password\r?$/m, 'reset mail arrived');
-like($rm, qr{/api/v1/password-reset-confirm\?token=[A-Za-z0-9_-]{43}}, 'link from RESET_PASSWORD_URL');
+like($rm, qr{http://localhost:\d+/auth/reset-password\?token=[A-Za-z0-9_-]{43}}, 'link from RESET_PASSWORD_URL (the hosted page)');
 my $rt = mail_token($rm);
 like(psql("SELECT reset_token FROM users WHERE id = '$p->{user_id}'"), qr/^[0-9a-f]{64}$/,
     'users.reset_token holds a SHA-256');
@@ -145,7 +145,7 @@ system('curl', '-s', '-o', '/dev/null', '-X', 'POST', '-H', 'Host: evil.example'
     '--data', json_encode({ email => $h->{email} }), "$ENV{FCGI_AUTH_URL}/api/v1/auth/password-reset");
 my $hr = wait_mail($h->{email}, count => 2);
 unlike($hm . ($hr // ''), qr/evil\.example/, 'links ignore Host and X-Forwarded-Host');
-like($hr // '', qr{http://127\.0\.0\.1:\d+/api/v1/password-reset-confirm\?token=}, 'they use RESET_PASSWORD_URL');
+like($hr // '', qr{http://localhost:\d+/auth/reset-password\?token=}, 'they use RESET_PASSWORD_URL');
 
 # --- captcha ----------------------------------------------------------------
 my $ce = "cap$tag\@example.com";

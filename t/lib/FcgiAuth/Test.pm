@@ -22,7 +22,8 @@ use Test2::API qw(test2_add_callback_testing_done);
 our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
     json_encode json_decode master_pid worker_pids wait_mail mail_token
-    mails_to all_mails mirror_key redis metrics fcgi_request api_raw);
+    mails_to all_mails mirror_key redis metrics fcgi_request api_raw
+    set_cookies web_login cli);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -70,7 +71,7 @@ use Socket qw(IPPROTO_TCP TCP_NODELAY);
 }
 
 my $seq = 0;
-my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1,
+my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1, max_redirect => 0,
     agent => 'fcgi-auth-tests/1');
 
 # api(METHOD, PATH, json => {...} | body => "raw", headers => {...},
@@ -146,6 +147,34 @@ sub new_user {
 	die "register failed: $r->{status} $r->{body}" unless $r->{status} == 201;
 	$u->{user_id} = $r->{json}{user_id};
 	return $u;
+}
+
+# The Set-Cookie lines of a response: { name => { value, attrs => "..." } }.
+sub set_cookies {
+	my ($r) = @_;
+	my $h = $r->{headers}{'set-cookie'} // [];
+	my %c;
+	for (ref $h ? @$h : ($h)) {
+		my ($name, $value, $attrs) = /^([^=;\s]+)=([^;]*)(.*)$/ or next;
+		$c{$name} = { value => $value, attrs => $attrs };
+	}
+	return \%c;
+}
+
+# Log in as a browser would through the hosted pages: (the login body,
+# the Cookie header value of its browser session cookie).
+sub web_login {
+	my ($u, %o) = @_;
+	my ($j, $r) = login_user($u, %o);
+	my $c = set_cookies($r)->{fa_session} or die 'login set no fa_session cookie';
+	return ($j, "fa_session=$c->{value}");
+}
+
+# Run the fcgi-auth CLI against a stack: (its output, its exit status).
+sub cli {
+	my ($dir, @args) = @_;
+	my $out = `$dir/bin/fcgi-auth -c $dir/conf/fcgi-auth.conf @args 2>&1`;
+	return ($out, $? >> 8);
 }
 
 # Log in; returns the decoded 200 body (dies otherwise).
@@ -258,11 +287,11 @@ sub redis {
 }
 
 # The session mirror's key for a session id (handlers/session.c, fcgi/cache.c):
-# fa:s:<first 12 digits of the master's replication id>:<sid>.
+# fa:m:<first 12 digits of the master's replication id>:<sid>.
 sub mirror_key {
 	my ($sid) = @_;
 	my ($id) = redis('INFO replication') =~ /^master_replid:([0-9a-f]{12})/m;
-	return "fa:s:$id:$sid";
+	return "fa:m:$id:$sid";
 }
 
 sub master_pid {

@@ -1,0 +1,146 @@
+/*
+ * /auth/account: profile, sessions (this device marked, revoke one, sign
+ * out, sign out everywhere), password change. The access token comes
+ * from the refresh cookie and lives in a variable of this page only.
+ */
+"use strict";
+
+(function () {
+	var token = null;
+
+	function toSignIn() {
+		window.location.replace("/auth/sign-in?prompt=login&rd=" + encodeURIComponent("/auth/account"));
+	}
+
+	/* An API call with the page's token, refreshed once when it expired. */
+	function authed(method, path, body) {
+		return FA.call(method, path, body, token).then(function (res) {
+			if (res.status !== 401) return res;
+			return FA.session().then(function (s) {
+				if (!s) { toSignIn(); return res; }
+				token = s.access_token;
+				return FA.call(method, path, body, token);
+			});
+		});
+	}
+
+	function when(t) {
+		return t ? new Date(t * 1000).toLocaleString() : "";
+	}
+
+	function profile() {
+		return authed("GET", "/user/info").then(function (res) {
+			if (res.status !== 200) { FA.$("page-error").textContent = FA.words(res); return; }
+			var u = res.body;
+			FA.$("p-username").textContent = u.username;
+			FA.$("p-email").textContent = u.email;
+			FA.$("p-verified").textContent = u.email_verified ? "yes" : "not yet";
+			FA.$("p-created").textContent = when(u.created_at);
+			FA.$("profile").display_name.value = u.display_name || "";
+		});
+	}
+
+	function sessionItem(s) {
+		var li = document.createElement("li"), title = document.createElement("strong");
+		var info = document.createElement("div");
+		title.textContent = s.user_agent || "Unknown device";
+		li.appendChild(title);
+		if (s.current) {
+			var tag = document.createElement("span");
+			tag.className = "tag";
+			tag.textContent = "this device";
+			li.appendChild(tag);
+			li.className = "current";
+		}
+		info.className = "hint";
+		info.textContent = "Address " + (s.ip || "unknown") + " \u00b7 signed in " + when(s.created_at) +
+			" \u00b7 last active " + when(s.last_used_at);
+		li.appendChild(info);
+		li.setAttribute("data-session-id", s.session_id);
+		if (!s.current) {
+			var b = document.createElement("button");
+			b.type = "button";
+			b.className = "secondary";
+			b.textContent = "Sign this device out";
+			b.setAttribute("aria-label", "Sign out " + title.textContent + ", signed in " + when(s.created_at));
+			b.addEventListener("click", function () { revoke(s.session_id, b); });
+			li.appendChild(b);
+		}
+		return li;
+	}
+
+	function sessions() {
+		return authed("GET", "/auth/sessions").then(function (res) {
+			var list = FA.$("sessions");
+			if (res.status !== 200) { FA.$("sessions-error").textContent = FA.words(res); return; }
+			list.textContent = "";
+			res.body.sessions.forEach(function (s) { list.appendChild(sessionItem(s)); });
+		});
+	}
+
+	function revoke(id, button) {
+		button.disabled = true;
+		authed("DELETE", "/auth/sessions/" + encodeURIComponent(id)).then(function (res) {
+			if (res.status !== 200 && res.status !== 404) {
+				button.disabled = false;
+				FA.$("sessions-error").textContent = FA.words(res);
+				return;
+			}
+			FA.$("notice").textContent = "That device is signed out.";
+			sessions().then(function () { FA.$("sign-out").focus(); });
+		});
+	}
+
+	/* Sign out with the cookies, which the answer clears. */
+	function signOut(path) {
+		FA.call("POST", path).then(function (res) {
+			if (res.status === 200 || res.status === 401) {
+				token = null;
+				window.location.assign("/auth/sign-in");
+			} else {
+				FA.$("sessions-error").textContent = FA.words(res);
+			}
+		});
+	}
+
+	FA.$("sign-out").addEventListener("click", function () { signOut("/auth/logout"); });
+	FA.$("sign-out-all").addEventListener("click", function () { signOut("/auth/logout-all"); });
+
+	FA.$("profile").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		FA.busy(form, true);
+		authed("PATCH", "/user/info", { display_name: form.display_name.value }).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200) return FA.failed(form, res);
+			FA.$("notice").textContent = "Your profile is saved.";
+		});
+	});
+
+	FA.$("password").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		var cur = form.current_password.value, a = form.new_password.value, b = form.new_password_confirm.value;
+		if (!cur) return FA.fail(form, "current_password", "Please enter your current password.");
+		if (a.length < 8) return FA.fail(form, "new_password", "The password must have at least 8 characters.");
+		if (a !== b) return FA.fail(form, "new_password_confirm", "The two passwords are not the same.");
+		FA.busy(form, true);
+		authed("POST", "/auth/password", { current_password: cur, new_password: a }).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200)
+				return FA.failed(form, res, { invalid_credentials: "current_password", weak_password: "new_password" });
+			form.reset();
+			FA.$("notice").textContent = "Your password is changed. Every other device was signed out.";
+			sessions();
+		});
+	});
+
+	FA.session().then(function (s) {
+		if (!s) return toSignIn();
+		token = s.access_token;
+		FA.$("account").hidden = false;
+		return Promise.all([profile(), sessions()]);
+	});
+})();
