@@ -192,7 +192,7 @@ session_mirror_touch(const char *sid, long long idle, long long exp)
 	rep = cache_cmd_at(at, "EVAL %s 1 %s %lld %lld",
 	    "local v = redis.call('GET', KEYS[1]) "
 	    "if not v or v == '-' then return 0 end "
-	    "local rest = string.match(v, '^%%d+(\t.*)$') "
+	    "local rest = string.match(v, '^%d+(\t.*)$') "
 	    "if not rest then return 0 end "
 	    "redis.call('SET', KEYS[1], ARGV[1] .. rest, 'KEEPTTL') "
 	    "redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT') return 1",

@@ -17,6 +17,7 @@ sub A { my ($m, $p, %o) = @_; api($m, $p, %o, base => $base) }
 
 my $u = new_user(base => $base);
 my $j = login_user($u, base => $base);
+my (undef, $web) = web_login($u, base => $base);
 
 # --- a worker SIGKILLed is replaced; service continues -------------------
 my @w = worker_pids($dir, 'fast');
@@ -44,6 +45,11 @@ is(A(GET => '/auth/me', headers => bearer($j->{access_token}))->{status}, 200,
     'me for a session cached in Redis: 200');
 is(A(POST => '/auth/verify', json => { token => $j->{access_token} })->{status}, 200,
     'verify for a cached session: 200');
+is(A(GET => '/auth/check', headers => bearer($j->{access_token}))->{status}, 200,
+    'check (forward auth) with a token of a cached session: 200');
+$r = api(GET => "$base/demo/whoami", headers => { Cookie => $web });
+is($r->{status}, 200, 'a protected location with the browser cookie: 200');
+is($r->{json}{user}, $u->{username}, '... the identity from the mirror alone');
 system("runuser -u postgres -- $pgbin/pg_ctl -D $dir/pg -l $dir/log/postgres.log -w start >/dev/null 2>&1");
 $t0 = time;
 ok(wait_until(5, sub { A(GET => '/health')->{status} == 200 }), 'health back to 200');
@@ -64,6 +70,9 @@ is($r->{status}, 503, 'health 503 with Redis down');
 is($r->{json}{redis}, 'down', 'redis down');
 is(A(GET => '/auth/me', headers => bearer($k->{access_token}))->{status}, 200,
     'me falls back to Postgres');
+$r = api(GET => "$base/demo/whoami", headers => { Cookie => $web });
+is($r->{status}, 200, 'a protected location falls back to Postgres too');
+is($r->{json}{role}, 'user', '... with the identity from Postgres');
 is(A(POST => '/auth/logout', headers => bearer($k2->{access_token}))->{status}, 200,
     'logout during the outage');
 is(A(GET => '/auth/me', headers => bearer($k2->{access_token}))->{status}, 401,

@@ -49,6 +49,19 @@ my ($j) = cookie_session();
 is(A(POST => '/auth/logout', headers => { %{ bearer($j->{access_token}) }, Origin => 'https://evil.example' })
     ->{status}, 200, 'Bearer logout from another origin: 200 (no ambient credential)');
 
+# rd after sign-in (GET /auth/redirect): an origin of AUTH_ALLOWED_ORIGINS
+# is followed, a look-alike is not.
+for my $case (['https://app.fcgi-auth.test/x?y=1', 'https://app.fcgi-auth.test/x?y=1'],
+    ['https://ADMIN.fcgi-auth.test', 'https://ADMIN.fcgi-auth.test'],
+    ['https://app.fcgi-auth.test.evil.example/', '/auth/account'],
+    ['https://app.fcgi-auth.test@evil.example/', '/auth/account'],
+    ['http://app.fcgi-auth.test/', '/auth/account'],
+    ['https://app.fcgi-auth.test:444/', '/auth/account']) {
+	my $q = join '', map { sprintf '%%%02X', ord } split //, $case->[0];
+	my $r = A(GET => "/auth/redirect?rd=$q");
+	is($r->{json}{redirect_to}, $case->[1], "rd=$case->[0] leads to $case->[1]") or diag "$r->{status} $r->{body}";
+}
+
 $st->down;
 logs_clean($dir);
 done_testing;

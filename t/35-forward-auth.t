@@ -157,6 +157,37 @@ sleep 3.2;
 is(site('/demo/recent/whoami', Cookie => $fc, %$JSON)->{status}, 403, '... 403 three seconds later');
 is(site('/demo/whoami', Cookie => $fc, %$JSON)->{status}, 200, '... while a location without it still lets in');
 
+# --- the browser session's idle expiry slides without a write per check --
+{
+	my $v = new_user();
+	my ($vj, $vc) = web_login($v);
+	my $idle = sub { psql("SELECT extract(epoch FROM idle_expires_at)::bigint - extract(epoch FROM now())::bigint FROM sessions WHERE id = '$vj->{session_id}'") };
+	my $used = sub { psql("SELECT last_used_at FROM sessions WHERE id = '$vj->{session_id}'") };
+	# As if the session had last been used 13 days ago: 1 day of idle left.
+	psql("UPDATE sessions SET idle_expires_at = now() + interval '1 day', last_used_at = now() - interval '13 days' WHERE id = '$vj->{session_id}'");
+	redis('DEL', mirror_key($vj->{session_id}));
+	my $before = $used->();
+	is(site('/demo/whoami', Cookie => $vc, %$JSON)->{status}, 200, 'a browser session with a day of idle time left: 200');
+	ok(wait_until(5, sub { $idle->() > 13 * 86400 }), '... and its idle expiry slid back to the full 14 days');
+	my $after = $used->();
+	isnt($after, $before, '... (its last use recorded)');
+	my @m = split /\t/, redis('GET', mirror_key($vj->{session_id}));
+	cmp_ok($m[0] - time, '>', 13 * 86400, '... and the mirror knows the new expiry');
+	is(site('/demo/whoami', Cookie => $vc, %$JSON)->{status}, 200, 'the next check: 200');
+	sleep 0.3;
+	is($used->(), $after, '... without another Postgres write');
+	psql("UPDATE sessions SET idle_expires_at = now() + interval '1 day' WHERE id = '$vj->{session_id}'");
+	redis('DEL', mirror_key($vj->{session_id}));
+	is(api(GET => '/auth/check', headers => bearer($vj->{access_token}))->{status}, 200, 'a Bearer check: 200');
+	sleep 0.3;
+	cmp_ok($idle->(), '<', 86400 + 5, '... does not slide (API clients refresh)');
+	psql("UPDATE sessions SET idle_expires_at = now() - interval '1 second' WHERE id = '$vj->{session_id}'");
+	redis('DEL', mirror_key($vj->{session_id}));
+	is(site('/demo/whoami', Cookie => $vc, %$JSON)->{status}, 401, 'an idle-expired browser session: 401');
+	sleep 0.3;
+	cmp_ok($idle->(), '<', 0, '... and it is not brought back');
+}
+
 # --- revocation ends the browser session at once -------------------------
 for my $how (
 	['logout with the Bearer token', sub { api(POST => '/auth/logout', headers => bearer($_[0]{access_token})) }],

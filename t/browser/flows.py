@@ -1,0 +1,311 @@
+#!/usr/bin/python3
+"""The hosted pages in a real headless Chromium (Debian's chromium,
+chromium-driver, python3-selenium), driven by t/36-browser.t. Prints TAP
+lines ("ok N - ..." / "not ok N - ...") and a plan; screenshots of each
+page go to $SHOTS. Environment: BASE (http://localhost:PORT), MAILDIR
+(the SMTP sink's directory), SHOTS."""
+
+import glob
+import json
+import os
+import re
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = os.environ["BASE"]
+MAILDIR = os.environ["MAILDIR"]
+SHOTS = os.environ["SHOTS"]
+n = 0
+failed = 0
+
+
+def ok(cond, name, diag=None):
+    global n, failed
+    n += 1
+    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name), flush=True)
+    if not cond:
+        failed += 1
+        if diag:
+            for line in str(diag).splitlines():
+                print("# " + line, flush=True)
+    return cond
+
+
+def api(method, path, body=None, token=None):
+    """The JSON API, outside the browser: (status, decoded body)."""
+    req = urllib.request.Request(BASE + "/api/v1" + path, method=method)
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, data, timeout=30) as res:
+            return res.status, json.loads(res.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def new_user(tag):
+    u = {"username": "b%s%d" % (tag, int(time.time() * 1000) % 10**9),
+         "password": "browser-%s-Gr33n-Tea!" % tag}
+    u["email"] = u["username"] + "@example.com"
+    st, _ = api("POST", "/auth/register", u)
+    assert st == 201, "register %s: %s" % (u["username"], st)
+    return u
+
+
+def wait_link(to, kind, timeout=15):
+    """The link of kind (reset-password, verify-email) mailed to `to`."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for f in sorted(glob.glob(os.path.join(MAILDIR, "*.eml"))):
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+            if "To: <%s>" % to in text:
+                m = re.search(r"(https?://\S+/auth/%s\?token=[A-Za-z0-9_-]+)" % kind, text)
+                if m:
+                    return m.group(1)
+        time.sleep(0.2)
+    return None
+
+
+def browser():
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+              "--disable-gpu", "--window-size=1100,900", "--no-first-run",
+              "--disable-extensions", "--disable-background-networking",
+              "--user-data-dir=" + os.path.join(SHOTS, "profile")):
+        opts.add_argument(a)
+    opts.binary_location = "/usr/bin/chromium"
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    d.set_page_load_timeout(30)
+    return d
+
+
+def shot(d, name):
+    d.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def until(d, cond, timeout=10):
+    try:
+        return WebDriverWait(d, timeout).until(cond)
+    except TimeoutException:
+        return None
+
+
+def at(path):
+    """A wait condition: the browser is on path (not merely a URL that
+    mentions it, as a sign-in page's rd does)."""
+    def cond(d):
+        u = urllib.parse.urlsplit(d.current_url)
+        want = urllib.parse.urlsplit(path)
+        return u.path == want.path and (not want.query or u.query == want.query)
+    return cond
+
+
+def text_of(d, ident):
+    return d.find_element(By.ID, ident).text
+
+
+def csp_violations(d):
+    return [e["message"] for e in d.get_log("browser")
+            if "Content Security Policy" in e["message"] or "Refused to" in e["message"]]
+
+
+def sign_in_keyboard(d, ident, password):
+    """Type into the sign-in form with the keyboard alone: focus is on
+    the first field, Tab moves on, Enter submits."""
+    user = until(d, EC.element_to_be_clickable((By.ID, "username")))
+    user.click()
+    ac = webdriver.ActionChains(d)
+    ac.send_keys(ident).send_keys(Keys.TAB).send_keys(password).send_keys(Keys.ENTER).perform()
+
+
+def flows(d):
+    # --- sign in from a protected page, and land back on it ------------
+    u = new_user("a")
+    d.get(BASE + "/demo/whoami?from=browser")
+    ok(until(d, at("/auth/sign-in")) is not None,
+       "a protected page sends a browser that is not signed in to the sign-in page", d.current_url)
+    ok("rd=" in d.current_url and "demo" in d.current_url, "... with rd naming the page", d.current_url)
+    shot(d, "01-sign-in")
+
+    sign_in_keyboard(d, u["username"], "wrong password, really")
+    err = until(d, lambda x: x.find_element(By.ID, "password-error").text or None)
+    ok(err is not None and "wrong" in err.lower() and "{" not in err,
+       "a wrong password shows a message in words beside the form", err)
+    ok(d.find_element(By.ID, "password").get_attribute("aria-invalid") == "true",
+       "... and marks the field")
+    shot(d, "02-sign-in-wrong-password")
+
+    d.find_element(By.ID, "password").clear()
+    d.find_element(By.ID, "password").send_keys(u["password"], Keys.ENTER)
+    ok(until(d, at("/demo/whoami?from=browser")) is not None,
+       "signing in lands back on the protected page", d.current_url)
+    body = d.find_element(By.TAG_NAME, "body").text
+    try:
+        who = json.loads(body)
+    except ValueError:
+        who = {}
+    ok(who.get("user") == u["username"], "... which sees the user's identity", body)
+    shot(d, "03-protected-page")
+
+    ok(d.execute_script("return document.cookie") == "",
+       "no cookie a script can read", d.execute_script("return document.cookie"))
+    ok(d.execute_script("return window.localStorage.length + window.sessionStorage.length") == 0,
+       "nothing in localStorage or sessionStorage")
+
+    # --- the account page: this device marked, revoke another ----------
+    st, other = api("POST", "/auth/login", {"username": u["username"], "password": u["password"]})
+    ok(st == 200, "a second session from elsewhere")
+    d.get(BASE + "/auth/account")
+    items = until(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "#sessions li")) >= 2 and
+                  x.find_elements(By.CSS_SELECTOR, "#sessions li"))
+    ok(items is not None and len(items) == 2, "the account page lists both sessions",
+       items and len(items))
+    ok(text_of(d, "p-username") == u["username"], "... and the profile")
+    cur = d.find_elements(By.CSS_SELECTOR, "#sessions li.current")
+    ok(len(cur) == 1 and "this device" in cur[0].text, "... with this device marked")
+    shot(d, "04-account")
+    target = d.find_element(By.CSS_SELECTOR,
+                            "#sessions li[data-session-id='%s'] button" % other["session_id"])
+    target.send_keys(Keys.ENTER)  # the keyboard again
+    gone = until(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "#sessions li")) == 1)
+    ok(gone is not None, "revoking the other session removes it from the list")
+    st, _ = api("GET", "/auth/me", token=other["access_token"])
+    ok(st == 401, "... and its access token is refused at once", st)
+    ok("signed out" in text_of(d, "notice"), "... and the page says so", text_of(d, "notice"))
+
+    # --- readable on a phone --------------------------------------------
+    d.set_window_size(360, 740)
+    d.get(BASE + "/auth/account")
+    until(d, lambda x: x.find_elements(By.CSS_SELECTOR, "#sessions li"))
+    width = d.execute_script("return document.documentElement.scrollWidth")
+    ok(width <= 360, "the account page fits 360 px without scrolling sideways", width)
+    shot(d, "05-account-360px")
+    d.get(BASE + "/auth/sign-in?prompt=login")
+    until(d, EC.presence_of_element_located((By.ID, "username")))
+    width = d.execute_script("return document.documentElement.scrollWidth")
+    ok(width <= 360, "so does the sign-in page", width)
+    shot(d, "06-sign-in-360px")
+    d.set_window_size(1100, 900)
+
+    # --- sign out ends access to the protected page ---------------------
+    d.get(BASE + "/auth/account")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    ok(until(d, at("/auth/sign-in")) is not None, "sign out goes to the sign-in page")
+    d.get(BASE + "/demo/whoami")
+    ok(until(d, at("/auth/sign-in")) is not None,
+       "after signing out the protected page sends the browser to sign in again", d.current_url)
+
+    # --- the admin demo refuses a user with a small page ----------------
+    d.get(BASE + "/auth/sign-in?rd=/demo/admin/whoami")
+    sign_in_keyboard(d, u["email"], u["password"])
+    until(d, at("/demo/admin/whoami"))
+    h1 = until(d, lambda x: x.find_elements(By.TAG_NAME, "h1"))
+    ok(h1 and h1[0].text == "Not allowed", "a location the user's role may not see: the 403 page",
+       h1 and h1[0].text)
+    shot(d, "07-forbidden")
+    d.get(BASE + "/auth/account")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+
+    # --- the reset link from the mail opens the page; the new password works
+    d.get(BASE + "/auth/reset-password")
+    email = until(d, EC.element_to_be_clickable((By.ID, "email")))
+    shot(d, "08-reset-request")
+    email.send_keys(u["email"], Keys.ENTER)
+    ok(until(d, lambda x: "we sent" in text_of(x, "notice")) is not None,
+       "asking for a reset link says it was sent", text_of(d, "notice"))
+    link = wait_link(u["email"], "reset-password")
+    ok(link is not None and link.startswith(BASE + "/auth/reset-password?token="),
+       "the mail sink has the reset link to the hosted page", link)
+    d.get(link)
+    pw = until(d, EC.element_to_be_clickable((By.ID, "new_password")))
+    ok("token=" not in d.current_url, "the token leaves the address bar", d.current_url)
+    shot(d, "09-reset-form")
+    new = u["password"] + "-new"
+    pw.send_keys(new)
+    d.find_element(By.ID, "new_password_confirm").send_keys(new + "x", Keys.ENTER)
+    err = until(d, lambda x: x.find_element(By.ID, "new_password_confirm-error").text or None)
+    ok(err and "not the same" in err, "two different passwords: a message beside the field", err)
+    conf = d.find_element(By.ID, "new_password_confirm")
+    conf.clear()
+    conf.send_keys(new, Keys.ENTER)
+    ok(until(d, lambda x: "has been reset" in text_of(x, "notice")) is not None,
+       "the reset page says the password was reset", text_of(d, "notice"))
+    shot(d, "10-reset-done")
+    d.get(BASE + "/auth/sign-in")
+    sign_in_keyboard(d, u["username"], u["password"])
+    err = until(d, lambda x: x.find_element(By.ID, "password-error").text or None)
+    ok(err is not None, "the old password no longer works", err)
+    d.find_element(By.ID, "password").clear()
+    d.find_element(By.ID, "password").send_keys(new, Keys.ENTER)
+    ok(until(d, at("/auth/account")) is not None,
+       "the new password works (and without rd the account page opens)", d.current_url)
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+
+    # --- sign up, then confirm the email address from the mail ----------
+    d.get(BASE + "/auth/sign-up?rd=/demo/whoami")
+    name = "s%d" % (int(time.time() * 1000) % 10**9)
+    until(d, EC.element_to_be_clickable((By.ID, "username"))).send_keys(name)
+    d.find_element(By.ID, "email").send_keys(name + "@example.com")
+    d.find_element(By.ID, "password").send_keys("password", Keys.ENTER)
+    err = until(d, lambda x: x.find_element(By.ID, "password-error").text or None)
+    ok(err is not None and "{" not in err, "a common password is refused in words beside the field", err)
+    shot(d, "11-sign-up-weak")
+    p = d.find_element(By.ID, "password")
+    p.clear()
+    p.send_keys("a much better passphrase", Keys.ENTER)
+    ok(until(d, at("/demo/whoami")) is not None,
+       "signing up signs in and goes on to rd", d.current_url)
+    link = wait_link(name + "@example.com", "verify-email")
+    ok(link is not None, "the verification mail links to the hosted page", link)
+    d.get(link)
+    st = until(d, lambda x: "confirmed" in text_of(x, "status") and text_of(x, "status"))
+    ok(st is not None, "the verify-email page confirms and says so", text_of(d, "status"))
+    shot(d, "12-verify-email")
+    d.get(BASE + "/auth/account")
+    ok(until(d, lambda x: text_of(x, "p-verified") == "yes") is not None,
+       "the account page shows the address confirmed")
+
+    v = csp_violations(d)
+    ok(not v, "no Content-Security-Policy violation on any page", "\n".join(v))
+
+
+def main():
+    d = None
+    try:
+        d = browser()
+        flows(d)
+    except Exception:
+        ok(False, "the browser flows ran to the end", traceback.format_exc())
+    finally:
+        if d is not None:
+            try:
+                shot(d, "99-last")
+            except Exception:
+                pass
+            d.quit()
+    print("1..%d" % n, flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
