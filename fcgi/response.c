@@ -54,6 +54,24 @@ resp_header(struct req *r, const char *fmt, ...)
 	r->hdrs[r->nhdrs++].line = line;
 }
 
+/* Add "name: value" as it is, without formatting (the fast path's). */
+void
+resp_header_kv(struct req *r, const char *name, const char *value)
+{
+	size_t a = strlen(name), b = strlen(value);
+	char *line;
+
+	if (r->nhdrs >= sizeof(r->hdrs) / sizeof(r->hdrs[0]) ||
+	    strpbrk(value, "\r\n") != NULL ||
+	    (line = malloc(a + b + 3)) == NULL)
+		return;
+	memcpy(line, name, a);
+	line[a] = ':';
+	line[a + 1] = ' ';
+	memcpy(line + a + 2, value, b + 1);
+	r->hdrs[r->nhdrs++].line = line;
+}
+
 static const char *
 reason(int status)
 {

@@ -39,6 +39,7 @@ extern const struct api_error err_invalid_json, err_invalid_request,
 void resp_header(struct req *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void resp_json(struct req *, int status, struct json_object *body);
+void resp_header_kv(struct req *, const char *name, const char *value);
 void resp_error(struct req *, api_err, const char *message);
 void resp_error_extra(struct req *, api_err, const char *message,
     struct json_object *extra);

@@ -6,7 +6,6 @@
  * session's mirror entry (no Postgres when Redis has it), the location's
  * policy, and the identity headers nginx hands the protected upstream.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -213,27 +212,25 @@ static void
 identity(struct req *r, const struct auth *a)
 {
 	const struct session_info *s = &a->sess;
-	char body[512];
-	int n;
+	const char *body[] = { "{\"user\":\"", s->username, "\",\"email\":\"",
+		s->email, "\",\"user_id\":\"", a->uid, "\",\"role\":\"",
+		s->role, "\",\"session_id\":\"", a->sid, "\"}\n" };
+	char buf[640];
+	size_t i, n = 0;
 
-	resp_header(r, "X-Auth-Request-User: %s", s->username);
-	resp_header(r, "X-Auth-Request-Email: %s", s->email);
-	resp_header(r, "X-Auth-Request-User-Id: %s", a->uid);
-	resp_header(r, "X-Auth-Request-Session-Id: %s", a->sid);
-	resp_header(r, "X-Auth-Request-Role: %s", s->role);
-	resp_header(r, "Remote-User: %s", s->username);
-	resp_header(r, "Remote-Email: %s", s->email);
-	resp_header(r, "Remote-Groups: %s", s->role);
-	/* every value is validated text without quotes or backslashes */
-	n = snprintf(body, sizeof(body),
-	    "{\"user\":\"%s\",\"email\":\"%s\",\"user_id\":\"%s\","
-	    "\"role\":\"%s\",\"session_id\":\"%s\"}\n",
-	    s->username, s->email, a->uid, s->role, a->sid);
-	if (n < 0 || (size_t)n >= sizeof(body)) {
-		resp_error(r, ERR_INTERNAL, NULL);
-		return;
-	}
-	resp_raw(r, 200, CONTENT_TYPE_JSON, body, (size_t)n);
+	resp_header_kv(r, "X-Auth-Request-User", s->username);
+	resp_header_kv(r, "X-Auth-Request-Email", s->email);
+	resp_header_kv(r, "X-Auth-Request-User-Id", a->uid);
+	resp_header_kv(r, "X-Auth-Request-Session-Id", a->sid);
+	resp_header_kv(r, "X-Auth-Request-Role", s->role);
+	resp_header_kv(r, "Remote-User", s->username);
+	resp_header_kv(r, "Remote-Email", s->email);
+	resp_header_kv(r, "Remote-Groups", s->role);
+	/* every value is validated text without quotes or backslashes, and
+	 * the longest of each fits buf */
+	for (i = 0; i < sizeof(body) / sizeof(body[0]); i++)
+		buf_put(buf, &n, sizeof(buf), body[i], sizeof(buf));
+	resp_raw(r, 200, CONTENT_TYPE_JSON, buf, n);
 }
 
 void
