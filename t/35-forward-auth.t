@@ -119,6 +119,12 @@ is($r->{status}, 200, 'forged identity headers with a real cookie: 200');
 is_deeply([@{ $r->{json} }{qw(user email user_id role session_id remote_user remote_email remote_groups)}],
     [$u->{username}, $u->{email}, $u->{user_id}, 'user', $j->{session_id}, $u->{username}, $u->{email}, 'user'],
     '... the upstream sees the real identity, never the forged one');
+$r = site('/demo/fcgi/whoami', Cookie => $cookie, @forged);
+is($r->{status}, 200, 'a fastcgi_pass location with the protect snippet: 200');
+is_deeply([@{ $r->{json} }{qw(user email user_id role session_id remote_user remote_email remote_groups)}],
+    [$u->{username}, $u->{email}, $u->{user_id}, 'user', $j->{session_id}, $u->{username}, $u->{email}, 'user'],
+    '... its FastCGI upstream too sees the real identity, never the forged one');
+is(site('/demo/fcgi/whoami', @forged, %$JSON)->{status}, 401, '... and refuses forged headers alone');
 $r = site('/demo/whoami', @forged, %$JSON);
 is($r->{status}, 401, 'forged identity headers alone: 401');
 $r = site('/demo/admin/whoami', Cookie => $cookie, @forged, %$JSON);
