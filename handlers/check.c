@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "authn.h"
+#include "check.h"
 #include "config.h"
 #include "errors.h"
 #include "log.h"
@@ -270,8 +271,8 @@ handle_check(struct req *r)
  * or an absolute URL of its own origin) or an origin of
  * AUTH_ALLOWED_ORIGINS; anything else, or anything odd, the account page.
  */
-static int
-rd_allowed(const struct req *r, const char *u)
+int
+redirect_allowed(const struct req *r, const char *u)
 {
 	size_t n = strlen(u), i, a, end;
 
@@ -302,7 +303,7 @@ handle_redirect(struct req *r)
 	struct json_object *o;
 
 	if (req_query(r->query, "rd", rd, sizeof(rd)) != 1 ||
-	    !rd_allowed(r, rd))
+	    !redirect_allowed(r, rd))
 		str_copy(rd, sizeof(rd), RD_FALLBACK);
 	o = json_object_new_object();
 	json_object_object_add(o, "redirect_to", json_object_new_string(rd));

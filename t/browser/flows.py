@@ -191,6 +191,23 @@ def flows(d):
     ok(st == 401, "... and its access token is refused at once", st)
     ok("signed out" in text_of(d, "notice"), "... and the page says so", text_of(d, "notice"))
 
+    # --- password change on the account page ----------------------------
+    form = d.find_element(By.ID, "current_password")
+    form.send_keys("not my password")
+    d.find_element(By.ID, "new_password").send_keys(u["password"] + "-2")
+    d.find_element(By.ID, "new_password_confirm").send_keys(u["password"] + "-2", Keys.ENTER)
+    err = until(d, lambda x: x.find_element(By.ID, "current_password-error").text or None)
+    ok(err is not None and "wrong" in err.lower(), "a wrong current password: a message beside that field", err)
+    cur = d.find_element(By.ID, "current_password")
+    cur.clear()
+    cur.send_keys(u["password"], Keys.ENTER)
+    ok(until(d, lambda x: "password is changed" in text_of(x, "notice")) is not None,
+       "changing the password says so", text_of(d, "notice"))
+    u["password"] += "-2"
+    st, _ = api("POST", "/auth/login", {"username": u["username"], "password": u["password"]})
+    ok(st == 200, "... and the new password works", st)
+    shot(d, "04b-password-changed")
+
     # --- readable on a phone --------------------------------------------
     d.set_window_size(360, 740)
     d.get(BASE + "/auth/account")
