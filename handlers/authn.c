@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "jwt.h"
 #include "session.h"
+#include "web_cookie.h"
 #include "validate.h"
 
 static struct db_stmt q_rt_lookup = DB_STMT("rt_lookup",
@@ -180,14 +181,14 @@ cookie_auth(struct req *r, const char *sid, enum auth_via via, api_err *err)
 int
 auth_web(struct req *r, api_err *err)
 {
-	char value[UUID_LEN + TOKEN_B64_LEN + 3], sid[UUID_LEN + 1];
+	char value[WEB_COOKIE_MAX], sid[UUID_LEN + 1];
 	int ok;
 
 	if (r->cookie == NULL ||
-	    (ok = req_cookie(r->cookie, session_web_cookie_name(), value,
+	    (ok = req_cookie(r->cookie, web_cookie_name(), value,
 	         sizeof(value))) == 0)
 		return 1;
-	ok = ok == 1 ? session_web_sid(value, sid) : 0;
+	ok = ok == 1 ? web_cookie_sid(value, sid) : 0;
 	crypto_wipe(value, sizeof(value));
 	if (ok == 1)
 		return cookie_auth(r, sid, VIA_WEB, err);

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "routes.h"
 #include "session.h"
+#include "web_cookie.h"
 
 /*
  * Did this request's browser session cookie name one of the sessions
@@ -18,14 +19,14 @@
 static int
 web_session_ended(struct req *r, PGresult *rows, const char *heal)
 {
-	char value[UUID_LEN + TOKEN_B64_LEN + 3], sid[UUID_LEN + 1];
+	char value[WEB_COOKIE_MAX], sid[UUID_LEN + 1];
 	int i, ok;
 
 	if (r->cookie == NULL ||
-	    req_cookie(r->cookie, session_web_cookie_name(), value,
+	    req_cookie(r->cookie, web_cookie_name(), value,
 	        sizeof(value)) != 1)
 		return 0;
-	ok = session_web_sid(value, sid) == 1;
+	ok = web_cookie_sid(value, sid) == 1;
 	crypto_wipe(value, sizeof(value));
 	if (!ok)
 		return 0;
@@ -71,7 +72,7 @@ end_sessions(struct req *r, enum revoke_scope scope, const char *key,
 	if (n >= 0 && a->via_cookie)
 		session_cookies(r, "", "", 0);
 	if (n >= 0 && web_session_ended(r, res, heal))
-		(void)session_web_cookie(r, NULL, 0);
+		(void)web_cookie_set(r, NULL, 0);
 	PQclear(res);
 	return n;
 }

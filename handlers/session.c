@@ -27,6 +27,7 @@
 #include "request.h"
 #include "response.h"
 #include "session.h"
+#include "web_cookie.h"
 
 #define ACTIVE \
 	"revoked_at IS NULL AND idle_expires_at > now() " \
@@ -529,7 +530,7 @@ session_start(struct req *r, const struct new_session *s, const char *uid,
 	in.abs = s->abs_exp;
 	session_mirror_set(s->sid, &in, s->idle_exp);
 	session_cookies(r, s->sid, s->refresh, cfg.refresh_ttl);
-	if (session_web_cookie(r, s->sid, s->abs_exp - s->auth_time) == -1)
+	if (web_cookie_set(r, s->sid, s->abs_exp - s->auth_time) == -1)
 		log_err("session: the browser session cookie was not set");
 }
 
@@ -539,88 +540,4 @@ session_free(struct new_session *s)
 	PQclear(s->trimmed);
 	crypto_wipe(s->refresh, sizeof(s->refresh));
 	s->trimmed = NULL;
-}
-
-/*
- * The browser session cookie (API.md, forward authentication): one per
- * session, "<sid>.<mac>" where mac = base64url(HMAC-SHA256(the web
- * subkey of the data key, sid)). Nothing of it is stored: it is checked
- * by recomputing the MAC, and it lives exactly as long as its session,
- * whose mirror entry every check reads.
- */
-static struct crypto_mac *web_mac;
-
-static int
-web_mac_of(const char *sid, char out[TOKEN_B64_LEN + 1])
-{
-	unsigned char key[32], md[32];
-
-	if (web_mac == NULL) {
-		if (datakey_sub(DK_WEB, key) == -1)
-			return -1;
-		web_mac = crypto_mac_new(key, sizeof(key));
-		crypto_wipe(key, sizeof(key));
-		if (web_mac == NULL)
-			return -1;
-	}
-	if (crypto_mac(web_mac, sid, strlen(sid), md) == -1)
-		return -1;
-	b64url_encode(md, sizeof(md), out, TOKEN_B64_LEN + 1);
-	crypto_wipe(md, sizeof(md));
-	return 0;
-}
-
-const char *
-session_web_cookie_name(void)
-{
-	/* __Host-: only over https, for this host, Path=/ (RFC 6265bis) */
-	return cfg.dev ? "fa_session" : "__Host-fa_session";
-}
-
-/*
- * The session id a browser session cookie value names, to sid: 1 when
- * its MAC is right, 0 when not, -1 when the key is unavailable.
- */
-int
-session_web_sid(const char *value, char sid[UUID_LEN + 1])
-{
-	char mac[TOKEN_B64_LEN + 1];
-	int ok;
-
-	if (strlen(value) != UUID_LEN + 1 + TOKEN_B64_LEN ||
-	    value[UUID_LEN] != '.')
-		return 0;
-	memcpy(sid, value, UUID_LEN);
-	sid[UUID_LEN] = '\0';
-	if (!valid_uuid(sid))
-		return 0;
-	if (web_mac_of(sid, mac) == -1)
-		return -1;
-	ok = crypto_ct_equal(mac, value + UUID_LEN + 1, TOKEN_B64_LEN);
-	crypto_wipe(mac, sizeof(mac));
-	return ok;
-}
-
-/* Set (max_age > 0) or clear (max_age == 0) the browser session cookie. */
-int
-session_web_cookie(struct req *r, const char *sid, long long max_age)
-{
-	char mac[TOKEN_B64_LEN + 1];
-
-	if (max_age == 0) {
-		resp_header(r,
-		    "Set-Cookie: %s=; Max-Age=0; Path=/; HttpOnly; "
-		    "SameSite=Lax%s",
-		    session_web_cookie_name(), cfg.dev ? "" : "; Secure");
-		return 0;
-	}
-	if (web_mac_of(sid, mac) == -1)
-		return -1;
-	resp_header(r,
-	    "Set-Cookie: %s=%s.%s; Max-Age=%lld; Path=/; "
-	    "HttpOnly; SameSite=Lax%s",
-	    session_web_cookie_name(), sid, mac, max_age,
-	    cfg.dev ? "" : "; Secure");
-	crypto_wipe(mac, sizeof(mac));
-	return 0;
 }

@@ -58,8 +58,5 @@ void session_free(struct new_session *);
 void session_cookies(struct req *, const char *sid, const char *refresh,
     long long max_age);
 int session_successor(const char *token, char out[TOKEN_B64_LEN + 1]);
-const char *session_web_cookie_name(void);
-int session_web_sid(const char *value, char sid[UUID_LEN + 1]);
-int session_web_cookie(struct req *, const char *sid, long long max_age);
 
 #endif
