@@ -275,4 +275,20 @@ for my $case (
 }
 is(api(GET => '/auth/redirect')->{json}{redirect_to}, '/auth/account', 'no rd: the account page');
 
+# The shipped server snippet alone (a site with no protected location
+# yet) is a valid nginx configuration: every variable it reads exists.
+{
+	use File::Temp qw(tempdir);
+	my $t = tempdir('/tmp/fcgi-auth-ngt.XXXXXX', CLEANUP => 1);
+	my $root = root_dir();
+	system('cp', '/etc/nginx/fastcgi_params', "$t/fastcgi_params");
+	open my $fh, '>', "$t/nginx.conf" or die;
+	print $fh "pid $t/nginx.pid; error_log $t/error.log;\nevents {}\nhttp {\n"
+	    . "include $root/conf/nginx-fcgi-auth-http.conf;\n"
+	    . "server { listen 127.0.0.1:1; include $root/conf/nginx-fcgi-auth.conf; }\n}\n";
+	close $fh;
+	my $out = `nginx -t -q -c $t/nginx.conf -p $t 2>&1`;
+	is($?, 0, 'nginx-fcgi-auth.conf without the protect snippet passes nginx -t') or diag $out;
+}
+
 done_testing;
