@@ -23,8 +23,7 @@ web_session_ended(struct req *r, PGresult *rows, const char *heal)
 	int i, ok;
 
 	if (r->cookie == NULL ||
-	    req_cookie(r->cookie, web_cookie_name(), value,
-	        sizeof(value)) != 1)
+	    req_cookie(r->cookie, web_cookie_name(), value, sizeof(value)) != 1)
 		return 0;
 	ok = web_cookie_sid(value, sid) == 1;
 	crypto_wipe(value, sizeof(value));

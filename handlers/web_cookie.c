@@ -90,8 +90,7 @@ web_cookie_set(struct req *r, const char *sid, long long max_age)
 	resp_header(r,
 	    "Set-Cookie: %s=%s.%s; Max-Age=%lld; Path=/; "
 	    "HttpOnly; SameSite=Lax%s",
-	    web_cookie_name(), sid, mac, max_age,
-	    cfg.dev ? "" : "; Secure");
+	    web_cookie_name(), sid, mac, max_age, cfg.dev ? "" : "; Secure");
 	crypto_wipe(mac, sizeof(mac));
 	return 0;
 }
