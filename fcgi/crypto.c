@@ -106,6 +106,69 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
 }
 
 /*
+ * HOTP (RFC 4226) with HMAC-SHA1, the value TOTP (RFC 6238) uses: the
+ * counter's 6-digit code, as text, into out. 0, or -1.
+ */
+int
+crypto_hotp(const unsigned char *key, size_t keylen, unsigned long long counter,
+    char out[7])
+{
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *c;
+	unsigned char msg[8], md[20];
+	unsigned long v;
+	size_t n = 0;
+	int i, ok, off;
+
+	for (i = 7; i >= 0; i--, counter >>= 8)
+		msg[i] = (unsigned char)(counter & 0xff);
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA1", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (hmac() == NULL || (c = EVP_MAC_CTX_new(hmac())) == NULL)
+		return -1;
+	ok = EVP_MAC_init(c, key, keylen, params) == 1 &&
+	    EVP_MAC_update(c, msg, sizeof(msg)) == 1 &&
+	    EVP_MAC_final(c, md, &n, sizeof(md)) == 1 && n == sizeof(md);
+	EVP_MAC_CTX_free(c);
+	if (!ok)
+		return -1;
+	off = md[19] & 0x0f;
+	v = ((unsigned long)(md[off] & 0x7f) << 24) |
+	    ((unsigned long)md[off + 1] << 16) |
+	    ((unsigned long)md[off + 2] << 8) | md[off + 3];
+	v %= 1000000;
+	for (i = 5; i >= 0; i--, v /= 10)
+		out[i] = (char)('0' + v % 10);
+	out[6] = '\0';
+	crypto_wipe(md, sizeof(md));
+	return 0;
+}
+
+/* RFC 4648 base32 (A-Z2-7, no padding) of n bytes; out needs 8n/5 + 2. */
+size_t
+b32_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	unsigned long buf = 0;
+	size_t o = 0, i;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		buf = (buf << 8) | in[i];
+		bits += 8;
+		while (bits >= 5 && o + 1 < outlen) {
+			out[o++] = a[(buf >> (bits - 5)) & 31];
+			bits -= 5;
+		}
+	}
+	if (bits > 0 && o + 1 < outlen)
+		out[o++] = a[(buf << (5 - bits)) & 31];
+	if (outlen > 0)
+		out[o] = '\0';
+	return o;
+}
+
+/*
  * A keyed HMAC-SHA256 for a key used on every request (the JWT secret):
  * the key schedule is done once, and each MAC starts from a copy of it.
  */

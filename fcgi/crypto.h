@@ -20,6 +20,9 @@ int crypto_mac(const struct crypto_mac *, const void *msg, size_t len,
     unsigned char out[32]);
 void crypto_mac_free(struct crypto_mac *);
 int crypto_ct_equal(const void *, const void *, size_t);
+int crypto_hotp(const unsigned char *key, size_t keylen,
+    unsigned long long counter, char out[7]);
+size_t b32_encode(const unsigned char *, size_t, char *, size_t);
 size_t b64url_encode(const unsigned char *, size_t, char *, size_t);
 long b64url_decode(const char *, size_t, unsigned char *, size_t);
 void crypto_wipe(void *, size_t);

@@ -15,9 +15,11 @@ int datakey_sub(const char *label, unsigned char out[32]);
 char *datakey_seal(const char *label, const char *aad, const char *text);
 char *datakey_open(const char *label, const char *aad, const char *sealed);
 int datakey_is_ours(const char *label, const char *sealed);
-#define DK_OUTBOX  "fcgi-auth outbox aes-256-gcm"
-#define DK_REFRESH "fcgi-auth refresh successor"
-#define DK_CAPTCHA "fcgi-auth captcha code"
-#define DK_WEB     "fcgi-auth browser session cookie"
+#define DK_OUTBOX   "fcgi-auth outbox aes-256-gcm"
+#define DK_REFRESH  "fcgi-auth refresh successor"
+#define DK_CAPTCHA  "fcgi-auth captcha code"
+#define DK_WEB      "fcgi-auth browser session cookie"
+#define DK_TOTP     "fcgi-auth totp secret"
+#define DK_RECOVERY "fcgi-auth recovery code"
 
 #endif

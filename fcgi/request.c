@@ -495,18 +495,6 @@ req_bearer(const char *h, const char **tok, size_t *len)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Look up NAME in a query string and percent-decode its value into out.
  * Returns 1 found, 0 absent, -1 malformed or too long.

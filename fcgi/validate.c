@@ -304,3 +304,46 @@ buf_num(char *buf, size_t *n, size_t cap, unsigned long long v, int width)
 	} while ((v > 0 || (int)sizeof(d) - 1 - i < width) && i > 0);
 	buf_put(buf, n, cap, d + i, sizeof(d));
 }
+
+/* The value of a hex digit, or -1. */
+int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-encode s into out (outlen bytes) for a URL: letters, digits
+ * and the characters of keep stay; -1 when it does not fit.
+ */
+int
+url_encode(const char *s, char *out, size_t outlen, const char *keep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	unsigned char c;
+
+	for (; *s; s++) {
+		c = (unsigned char)*s;
+		if (o + 4 > outlen)
+			return -1;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr(keep, c) != NULL)
+			out[o++] = (char)c;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (outlen == 0)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}

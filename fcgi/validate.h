@@ -17,6 +17,10 @@ void canon_ident(const char *in, char *out, size_t outlen);
 int utf8_valid(const char *, size_t);
 size_t utf8_sanitize(const char *in, char *out, size_t outlen);
 size_t str_copy(char *dst, size_t cap, const char *src);
+#define B64URL_CHARS \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+int hexval(int c);
+int url_encode(const char *s, char *out, size_t outlen, const char *keep);
 void buf_put(char *buf, size_t *n, size_t cap, const char *s, size_t max);
 void buf_num(char *buf, size_t *n, size_t cap, unsigned long long v, int width);
 

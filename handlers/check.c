@@ -87,31 +87,6 @@ browser(const struct req *r)
 	        strstr(r->accept, "application/json") == NULL);
 }
 
-/* Percent-encode s into out for a query value; -1 when it does not fit. */
-static int
-pct_encode(const char *s, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	unsigned char c;
-
-	for (; *s; s++) {
-		c = (unsigned char)*s;
-		if (o + 4 > outlen)
-			return -1;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~/", c) != NULL)
-			out[o++] = (char)c;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 /*
  * For a browser: where to sign in, with the URL it asked for as rd (the
  * protect snippet turns it into a 302, or a link on the 403 page).
@@ -123,7 +98,7 @@ sign_in_header(struct req *r, const char *extra)
 	const char *uri = r->original_uri;
 
 	if (uri == NULL || uri[0] != '/' || strlen(uri) > RD_MAX ||
-	    pct_encode(uri, rd, sizeof(rd)) == -1)
+	    url_encode(uri, rd, sizeof(rd), "-._~/") == -1)
 		str_copy(rd, sizeof(rd), "/");
 	resp_header(r, "X-Auth-Request-Redirect: " SIGN_IN "?rd=%s%s", rd,
 	    extra);

@@ -17,3 +17,5 @@ const struct api_error err_email_taken = { 409, "email_taken",
 	"Email is already registered" };
 const struct api_error err_weak_password = { 400, "weak_password",
 	"Password too weak" };
+const struct api_error err_mfa_required = { 403, "mfa_required",
+	"A second factor is required" };

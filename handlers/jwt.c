@@ -229,14 +229,13 @@ sign(const char *in, size_t len, unsigned char *sig, size_t *siglen)
 }
 
 char *
-jwt_issue(const char *uid, const char *sid, const char *email, long long now,
-    char jti[UUID_LEN + 1])
+jwt_issue(const struct jwt_subject *who, long long now, char jti[UUID_LEN + 1])
 {
-	char hdr[256], *out = NULL, *buf = NULL;
+	char hdr[256], *out = NULL, *buf = NULL, word[16];
 	unsigned char sig[64];
-	struct json_object *p;
-	const char *ps;
-	size_t plen, siglen, n, cap;
+	struct json_object *p, *amr;
+	const char *ps, *w;
+	size_t plen, siglen, n, cap, k;
 
 	if (nkeys == 0 || crypto_uuid(jti) == -1)
 		return NULL;
@@ -246,13 +245,26 @@ jwt_issue(const char *uid, const char *sid, const char *email, long long now,
 	if ((p = json_object_new_object()) == NULL)
 		return NULL;
 	json_object_object_add(p, "iss", json_object_new_string(cfg.issuer));
-	json_object_object_add(p, "sub", json_object_new_string(uid));
-	json_object_object_add(p, "uid", json_object_new_string(uid));
-	json_object_object_add(p, "sid", json_object_new_string(sid));
+	json_object_object_add(p, "sub", json_object_new_string(who->uid));
+	json_object_object_add(p, "uid", json_object_new_string(who->uid));
+	json_object_object_add(p, "sid", json_object_new_string(who->sid));
 	json_object_object_add(p, "jti", json_object_new_string(jti));
 	json_object_object_add(p, "token_type",
 	    json_object_new_string("access"));
-	json_object_object_add(p, "email", json_object_new_string(email));
+	json_object_object_add(p, "email", json_object_new_string(who->email));
+	json_object_object_add(p, "auth_time",
+	    json_object_new_int64(who->auth_time));
+	amr = json_object_new_array();
+	for (w = who->amr; *w; w += k) {
+		w += strspn(w, " ");
+		if ((k = strcspn(w, " ")) > 0 && k < sizeof(word)) {
+			memcpy(word, w, k);
+			word[k] = '\0';
+			json_object_array_add(amr,
+			    json_object_new_string(word));
+		}
+	}
+	json_object_object_add(p, "amr", amr);
 	json_object_object_add(p, "iat", json_object_new_int64(now));
 	json_object_object_add(p, "nbf", json_object_new_int64(now));
 	json_object_object_add(p, "exp",

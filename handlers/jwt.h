@@ -10,8 +10,14 @@ struct json_object;
 
 int jwt_init(char *err, size_t errlen);
 void jwt_free(void);
-char *jwt_issue(const char *uid, const char *sid, const char *email,
-    long long now, char jti_out[UUID_LEN + 1]);
+/* Whom an access token is for. */
+struct jwt_subject {
+	const char *uid, *sid, *email;
+	const char *amr; /* how the user signed in: RFC 8176 values, spaced */
+	long long auth_time; /* when, epoch s */
+};
+char *jwt_issue(const struct jwt_subject *, long long now,
+    char jti_out[UUID_LEN + 1]);
 int jwt_verify(const char *tok, size_t len, long long now,
     struct json_object **claims);
 struct json_object *jwt_jwks(void);

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "errors.h"
 #include "login_limits.h"
+#include "mfa.h"
 #include "log.h"
 #include "password.h"
 #include "ratelimit.h"
@@ -58,30 +59,25 @@ unverified(struct req *r, const char *uid)
 
 /*
  * The password was right: in one transaction, a better hash if the cost
- * changed, the session (and those the per-user limit ends), the audit
- * row; then the mirror, the cookies and the tokens.
+ * changed, then either the session (no second factor) or the ticket
+ * that waits for the second factor (mfa.c).
  */
 static void
 sign_in(struct req *r, const struct user *u)
 {
-	struct new_session s = { 0 };
 	char *rehash = NULL;
+	int second;
 
 	if (pw_needs_rehash(u->password_hash))
 		rehash = pw_hash(r->arg[LOGIN_PASSWORD]);
 	if (db_begin() == -1 ||
 	    (rehash != NULL && user_set_hash(u->id, rehash) == -1) ||
-	    session_create(r, u->id, &s) == -1)
+	    (second = mfa_enabled(u->id)) == -1)
 		resp_db_error(r);
-	else if (session_revoke_commit(r, s.trimmed, u->id, "login") == 0) {
-		metrics_inc(MET_LOGIN_SUCCESS);
-		session_start(r, &s, u->id, u->role, u->username, u->email);
-		req_set_who(r, u->id);
-		resp_json(r, 200,
-		    token_body(r, u->id, s.sid, u->email, s.refresh,
-		        s.idle_exp));
-	}
-	session_free(&s);
+	else if (second)
+		mfa_challenge(r, u);
+	else
+		tokens_sign_in(r, u, "pwd", "login");
 	if (rehash != NULL)
 		pw_hash_free(rehash);
 }

@@ -45,3 +45,32 @@ limit_login_clear(const char *key)
 {
 	rl_clear("login-account", key);
 }
+
+/*
+ * Second-factor codes have their own bucket per account, which the right
+ * password does not clear (else each login would buy five more guesses);
+ * the address's is the logins' one. The right code clears it.
+ */
+int
+limit_mfa_over(struct req *r, const char *uid, long *retry)
+{
+	return rl_over("login-ip", r->remote_addr, cfg.rl_login_ip, retry) ||
+	    rl_over("mfa-account", uid, cfg.rl_login_account, retry);
+}
+
+void
+limit_mfa_failed(struct req *r, const char *uid)
+{
+	long retry;
+
+	(void)rl_hit("mfa-account", uid, cfg.rl_login_account, cfg.rl_window,
+	    &retry);
+	(void)rl_hit("login-ip", r->remote_addr, cfg.rl_login_ip, cfg.rl_window,
+	    &retry);
+}
+
+void
+limit_mfa_clear(const char *uid)
+{
+	rl_clear("mfa-account", uid);
+}

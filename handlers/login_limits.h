@@ -15,5 +15,8 @@ int limit_login_account(const char *key, long *retry);
 void limit_account_failed(const char *key);
 void limit_login_failed(struct req *, const char *key);
 void limit_login_clear(const char *key);
+int limit_mfa_over(struct req *, const char *uid, long *retry);
+void limit_mfa_failed(struct req *, const char *uid);
+void limit_mfa_clear(const char *uid);
 
 #endif

@@ -18,6 +18,7 @@
 #include "counters.h"
 #include "db.h"
 #include "errors.h"
+#include "jwt.h"
 #include "log.h"
 #include "routes.h"
 #include "session.h"
@@ -52,6 +53,7 @@ static void
 refresh_by_bearer(struct req *r)
 {
 	struct json_object *o;
+	struct jwt_subject who;
 	struct auth *a;
 	long long idle;
 	int rc;
@@ -74,7 +76,9 @@ refresh_by_bearer(struct req *r)
 		return;
 	}
 	session_mirror_touch(a->sid, idle, idle);
-	o = token_body(r, a->uid, a->sid, a->email, NULL, 0);
+	who = (struct jwt_subject){ a->uid, a->sid, a->email, a->sess.amr,
+		a->sess.auth_time };
+	o = token_body(r, &who, NULL, 0);
 	if (o != NULL)
 		json_object_object_add(o, "session_expires_in",
 		    json_object_new_int64(idle - (long long)time(NULL)));
@@ -97,6 +101,35 @@ reused(struct req *r, const struct rotation *o, int from_cookie)
 		session_cookies(r, "", "", 0);
 	resp_error(r, ERR_INVALID_GRANT,
 	    "Refresh token reuse detected; the session has been revoked");
+}
+
+/*
+ * A rotation that went through: the new tokens, which keep how and when
+ * the user signed in (the session's mirror entry, refilled from Postgres
+ * on a miss).
+ */
+static void
+rotated(struct req *r, const struct rotation *o, const char *succ)
+{
+	struct session_info in;
+	struct jwt_subject who;
+
+	switch (session_check(o->sid, o->uid, &in)) {
+	case SESS_ACTIVE:
+		break;
+	case SESS_INACTIVE: /* revoked since: the new token is worthless */
+		resp_error(r, ERR_INVALID_GRANT, NULL);
+		return;
+	default:
+		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
+		return;
+	}
+	session_mirror_touch(o->sid, o->idle, o->idle);
+	session_cookies(r, o->sid, succ, cfg.refresh_ttl);
+	req_set_who(r, o->uid);
+	who = (struct jwt_subject){ o->uid, o->sid, o->email, in.amr,
+		in.auth_time };
+	resp_json(r, 200, token_body(r, &who, succ, o->idle));
 }
 
 /* token (43 chars) for its successor; csid: the cookie's session, or "". */
@@ -131,13 +164,8 @@ rotate(struct req *r, const char *token, const char *csid)
 		reused(r, &o, *csid != '\0');
 	else if (strcmp(o.outcome, "ok") != 0)
 		resp_error(r, ERR_INVALID_GRANT, NULL);
-	else {
-		session_mirror_touch(o.sid, o.idle, o.idle);
-		session_cookies(r, o.sid, succ, cfg.refresh_ttl);
-		req_set_who(r, o.uid);
-		resp_json(r, 200,
-		    token_body(r, o.uid, o.sid, o.email, succ, o.idle));
-	}
+	else
+		rotated(r, &o, succ);
 	crypto_wipe(succ, sizeof(succ));
 	PQclear(res);
 }

@@ -81,6 +81,22 @@ static const struct field confirm[] = {
 	    NULL },
 };
 
+static const struct field reauth[] = {
+	[MFA_PASSWORD] = { "password", { NULL }, FT_TEXT, FF_REQUIRED, PW, NULL,
+	    NULL, NULL },
+};
+static const struct field mfacode[] = {
+	[MFA_CODE] = { "code", { NULL }, FT_TEXT, FF_REQUIRED | FF_NONEMPTY, 16,
+	    NULL, NULL, NULL },
+};
+static const struct field mfaverify[] = {
+	[MFA_V_TOKEN] = { "mfa_token", { NULL }, FT_TOKEN, 0, 0, NULL, NULL,
+	    NULL },
+	[MFA_V_CODE] = { "code", { NULL }, FT_TEXT, 0, 16, NULL, NULL, NULL },
+	[MFA_V_RECOVERY] = { "recovery_code", { NULL }, FT_TEXT, 0, 32, NULL,
+	    NULL, NULL },
+};
+
 /* clang-format off: the table reads as columns */
 #define B16K    BODY_MAX_DEFAULT
 #define BODY(f) B16K, f, sizeof(f) / sizeof(f[0])
@@ -129,6 +145,16 @@ static const struct route rows[] = {
 	    JSON | R_HASH, BODY(confirm) },
 	{ M_POST, "/password-reset-confirm", handle_password_reset_confirm,
 	    JSON | R_HASH, BODY(confirm) },
+	{ M_POST, "/auth/mfa/totp", handle_totp_setup, R_AUTH | JSON | R_HASH,
+	    BODY(reauth) },
+	{ M_DELETE, "/auth/mfa/totp", handle_totp_disable,
+	    R_AUTH | JSON | R_HASH, BODY(reauth) },
+	{ M_POST, "/auth/mfa/totp/confirm", handle_totp_confirm, R_AUTH | JSON,
+	    BODY(mfacode) },
+	{ M_POST, "/auth/mfa/recovery-codes", handle_recovery_codes,
+	    R_AUTH | JSON, BODY(mfacode) },
+	{ M_POST, "/auth/mfa/verify", handle_mfa_verify, JSON,
+	    BODY(mfaverify) },
 	{ M_GET, "/.well-known/jwks.json", handle_jwks, 0, NOBODY },
 	{ M_GET, "/metrics", handle_metrics, R_LOOPBACK, NOBODY },
 };

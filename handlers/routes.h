@@ -19,6 +19,9 @@ enum { PROFILE_DISPLAY_NAME, PROFILE_AVATAR_URL };
 enum { PWC_CURRENT, PWC_NEW };
 enum { RESET_EMAIL, RESET_USERNAME };
 enum { CONFIRM_NEW, CONFIRM_AGAIN, CONFIRM_TOKEN };
+enum { MFA_PASSWORD };                            /* totp setup, removal */
+enum { MFA_CODE };                                /* confirm, new codes */
+enum { MFA_V_TOKEN, MFA_V_CODE, MFA_V_RECOVERY }; /* mfa/verify */
 
 int valid_captcha_type(const char *);
 
@@ -44,5 +47,10 @@ void handle_session_delete(struct req *);
 void handle_verify_email(struct req *);
 void handle_password_reset(struct req *);
 void handle_password_reset_confirm(struct req *);
+void handle_totp_setup(struct req *);
+void handle_totp_confirm(struct req *);
+void handle_totp_disable(struct req *);
+void handle_recovery_codes(struct req *);
+void handle_mfa_verify(struct req *);
 
 #endif

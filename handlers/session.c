@@ -27,6 +27,7 @@
 #include "request.h"
 #include "response.h"
 #include "session.h"
+#include "users.h"
 #include "web_cookie.h"
 
 #define ACTIVE \
@@ -39,7 +40,7 @@
 static struct db_stmt q_insert = DB_STMT("session_insert",
     "INSERT INTO sessions (id, user_id, idle_expires_at, "
     "absolute_expires_at, ip, user_agent, amr, auth_time) VALUES ($1, $2, "
-    "to_timestamp($3), to_timestamp($4), $5, $6, 'pwd', to_timestamp($7))");
+    "to_timestamp($3), to_timestamp($4), $5, $6, $8, to_timestamp($7))");
 static struct db_stmt q_rt_insert = DB_STMT("rt_insert",
     "INSERT INTO refresh_tokens (session_id, token_hash) VALUES ($1, $2)");
 static struct db_stmt q_trim = DB_STMT("session_trim",
@@ -465,11 +466,12 @@ session_successor(const char *token, char out[TOKEN_B64_LEN + 1])
  * Fills s (the caller commits, then mirrors and answers).
  */
 int
-session_create(struct req *r, const char *uid, struct new_session *s)
+session_create(struct req *r, const char *uid, const char *amr,
+    struct new_session *s)
 {
 	char idle[24], abs[24], hash[65], lim[24], at[24];
 	unsigned char raw[TOKEN_BYTES];
-	const char *p[7];
+	const char *p[8];
 	PGresult *res;
 	long long now = (long long)time(NULL);
 
@@ -492,7 +494,8 @@ session_create(struct req *r, const char *uid, struct new_session *s)
 	p[4] = r->remote_addr;
 	p[5] = r->user_agent;
 	p[6] = at;
-	if ((res = db_exec(&q_insert, 7, p)) == NULL)
+	p[7] = amr;
+	if ((res = db_exec(&q_insert, 8, p)) == NULL)
 		return -1;
 	PQclear(res);
 	crypto_sha256_hex(s->refresh, strlen(s->refresh), hash);
@@ -510,21 +513,22 @@ session_create(struct req *r, const char *uid, struct new_session *s)
 }
 
 /*
- * After the COMMIT that made session s of user u: its mirror entry, and
+ * After the COMMIT that made session s of user u, signed in by amr: its
+ * mirror entry, and
  * the cookies (the API's, and the browser session's for the whole site).
  */
 void
-session_start(struct req *r, const struct new_session *s, const char *uid,
-    const char *role, const char *username, const char *email)
+session_start(struct req *r, const struct new_session *s, const struct user *u,
+    const char *amr)
 {
 	struct session_info in;
 
 	memset(&in, 0, sizeof(in));
-	str_copy(in.uid, sizeof(in.uid), uid);
-	str_copy(in.role, sizeof(in.role), role);
-	str_copy(in.username, sizeof(in.username), username);
-	str_copy(in.email, sizeof(in.email), email);
-	str_copy(in.amr, sizeof(in.amr), "pwd");
+	str_copy(in.uid, sizeof(in.uid), u->id);
+	str_copy(in.role, sizeof(in.role), u->role);
+	str_copy(in.username, sizeof(in.username), u->username);
+	str_copy(in.email, sizeof(in.email), u->email);
+	str_copy(in.amr, sizeof(in.amr), amr);
 	in.auth_time = s->auth_time;
 	in.idle = s->idle_exp;
 	in.abs = s->abs_exp;

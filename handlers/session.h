@@ -51,9 +51,11 @@ struct pg_result *session_revoke(enum revoke_scope, const char *key,
     const char *also, const char *reason);
 int session_revoke_commit(struct req *, struct pg_result *rows, const char *uid,
     const char *event);
-int session_create(struct req *, const char *uid, struct new_session *);
-void session_start(struct req *, const struct new_session *, const char *uid,
-    const char *role, const char *username, const char *email);
+int session_create(struct req *, const char *uid, const char *amr,
+    struct new_session *);
+struct user;
+void session_start(struct req *, const struct new_session *,
+    const struct user *, const char *amr);
 void session_free(struct new_session *);
 void session_cookies(struct req *, const char *sid, const char *refresh,
     long long max_age);

@@ -7,24 +7,28 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "counters.h"
 #include "crypto.h"
 #include "db.h"
 #include "errors.h"
 #include "jwt.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "request.h"
+#include "session.h"
 #include "tokens.h"
+#include "users.h"
 
 /* The body of a login or refresh answer; refresh may be NULL. */
 struct json_object *
-token_body(struct req *r, const char *uid, const char *sid, const char *email,
-    const char *refresh, long long refresh_exp)
+token_body(struct req *r, const struct jwt_subject *who, const char *refresh,
+    long long refresh_exp)
 {
 	struct json_object *o;
 	char jti[UUID_LEN + 1], *at;
 	long long now = (long long)time(NULL);
 
-	if ((at = jwt_issue(uid, sid, email, now, jti)) == NULL)
+	if ((at = jwt_issue(who, now, jti)) == NULL)
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "access_token", json_object_new_string(at));
@@ -42,12 +46,38 @@ token_body(struct req *r, const char *uid, const char *sid, const char *email,
 		json_object_object_add(o, "refresh_token_expires_in",
 		    json_object_new_int64(refresh_exp - now));
 	}
-	json_object_object_add(o, "session_id", json_object_new_string(sid));
-	json_object_object_add(o, "user_id", json_object_new_string(uid));
+	json_object_object_add(o, "session_id",
+	    json_object_new_string(who->sid));
+	json_object_object_add(o, "user_id", json_object_new_string(who->uid));
 	crypto_wipe(at, strlen(at));
 	free(at);
 	r->no_store = 1;
 	return o;
+}
+
+/*
+ * In the caller's open transaction: a session for u, signed in by amr
+ * (the sessions the per-user limit ends, the audit row of event), the
+ * COMMIT; then the mirror, the cookies and the login answer.
+ */
+void
+tokens_sign_in(struct req *r, const struct user *u, const char *amr,
+    const char *event)
+{
+	struct new_session s;
+	struct jwt_subject who;
+
+	if (session_create(r, u->id, amr, &s) == -1)
+		resp_db_error(r);
+	else if (session_revoke_commit(r, s.trimmed, u->id, event) == 0) {
+		metrics_inc(MET_LOGIN_SUCCESS);
+		session_start(r, &s, u, amr);
+		req_set_who(r, u->id);
+		who = (struct jwt_subject){ u->id, s.sid, u->email, amr,
+			s.auth_time };
+		resp_json(r, 200, token_body(r, &who, s.refresh, s.idle_exp));
+	}
+	session_free(&s);
 }
 
 /*

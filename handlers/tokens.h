@@ -11,8 +11,12 @@ struct json_object;
 struct pg_result;
 struct req;
 
-struct json_object *token_body(struct req *, const char *uid, const char *sid,
-    const char *email, const char *refresh, long long refresh_exp);
+struct jwt_subject;
+struct user;
+void tokens_sign_in(struct req *, const struct user *, const char *amr,
+    const char *event);
+struct json_object *token_body(struct req *, const struct jwt_subject *,
+    const char *refresh, long long refresh_exp);
 int link_issue(struct db_stmt *q, const char *id, long ttl, const char *base,
     char *link, size_t linklen);
 struct pg_result *

@@ -167,5 +167,38 @@ main(void)
 		datakey_free();
 		unlink(path);
 	}
+	/* RFC 4226 appendix D (HOTP, the secret "12345678901234567890"),
+	 * and RFC 6238 appendix B's SHA-1 rows, cut to 6 digits. */
+	{
+		static const char *const hotp[] = { "755224", "287082",
+			"359152", "969429", "338314", "254676", "287922",
+			"162583", "399871", "520489" };
+		static const struct {
+			unsigned long long t;
+			const char *code;
+		} totp[] = { { 59, "287082" }, { 1111111109, "081804" },
+			{ 1111111111, "050471" }, { 1234567890, "005924" },
+			{ 2000000000, "279037" },
+			{ 20000000000ULL, "353130" } };
+		const unsigned char *k =
+		    (const unsigned char *)"12345678901234567890";
+		char code[7], b32[64];
+		int all = 1;
+
+		for (i = 0; i < 10; i++)
+			all &= crypto_hotp(k, 20, i, code) == 0 &&
+			    strcmp(code, hotp[i]) == 0;
+		ok(all, "HOTP: the ten codes of RFC 4226 appendix D");
+		all = 1;
+		for (i = 0; i < sizeof(totp) / sizeof(totp[0]); i++)
+			all &= crypto_hotp(k, 20, totp[i].t / 30, code) == 0 &&
+			    strcmp(code, totp[i].code) == 0;
+		ok(all, "TOTP: RFC 6238 appendix B (SHA-1, 6 digits)");
+		b32_encode(k, 20, b32, sizeof(b32));
+		ok(strcmp(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ") == 0,
+		    "base32 of the RFC secret: %s", b32);
+		b32_encode((const unsigned char *)"f", 1, b32, sizeof(b32));
+		ok(strcmp(b32, "MY") == 0, "base32 of a short input, unpadded");
+	}
 	return done_testing();
 }

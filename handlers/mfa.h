@@ -1,0 +1,15 @@
+/*
+ * Second factors (mfa.c): TOTP (RFC 6238) with recovery codes, and the
+ * login step between the password and the session (API.md, "Second
+ * factors and passkeys").
+ */
+#ifndef FA_MFA_H
+#define FA_MFA_H
+
+struct req;
+struct user;
+
+int mfa_enabled(const char *uid);
+void mfa_challenge(struct req *, const struct user *);
+
+#endif
