@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <qrencode.h>
 
 #include "audit.h"
 #include "authn.h"
@@ -96,6 +97,43 @@ mfa_enabled(const char *uid)
 	on = PQntuples(res) == 1 && *db_value(res, 0, "active") == 't';
 	PQclear(res);
 	return on;
+}
+
+static struct db_stmt q_status = DB_STMT("mfa_status",
+    "SELECT (SELECT confirmed_at IS NOT NULL FROM mfa_totp WHERE user_id = "
+    "$1) AS totp, (SELECT count(*) FROM mfa_recovery_codes WHERE user_id = "
+    "$1 AND used_at IS NULL) AS codes");
+
+/* GET /auth/mfa: the caller's second factors. */
+void
+handle_mfa_status(struct req *r)
+{
+	const char *p[1] = { auth_of(r)->uid }, *t;
+	struct json_object *o, *m;
+	PGresult *res;
+	int on;
+
+	if ((res = db_exec(&q_status, 1, p)) == NULL) {
+		resp_db_error(r);
+		return;
+	}
+	t = db_value(res, 0, "totp");
+	on = *t == 't';
+	o = json_object_new_object();
+	json_object_object_add(o, "totp", json_object_new_boolean(on));
+	json_object_object_add(o, "totp_pending",
+	    json_object_new_boolean(*t == 'f'));
+	json_object_object_add(o, "recovery_codes_remaining",
+	    json_object_new_int(on ? atoi(db_value(res, 0, "codes")) : 0));
+	m = json_object_new_array();
+	if (on) {
+		json_object_array_add(m, json_object_new_string("totp"));
+		json_object_array_add(m,
+		    json_object_new_string("recovery_code"));
+	}
+	json_object_object_add(o, "methods", m);
+	PQclear(res);
+	resp_json(r, 200, o);
 }
 
 /* The secret's bytes from its sealed form (hex inside); 0 or -1. */
@@ -310,6 +348,51 @@ refused_code(struct req *r, const char *uid, const char *event)
 	resp_error(r, ERR_INVALID_CREDENTIALS, "The code is not correct");
 }
 
+/*
+ * text as a QR code (libqrencode, error correction M): a small SVG
+ * document, one square per dark module, with a four-module quiet zone.
+ * The hosted account page shows it as an image. malloc'd, or NULL.
+ */
+static char *
+qr_svg(const char *text)
+{
+	QRcode *q;
+	char *out;
+	size_t cap, n;
+	int x, y, k, w;
+
+	if ((q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)) ==
+	    NULL)
+		return NULL;
+	w = q->width;
+	cap = 256 + (size_t)w * (size_t)w * 20;
+	if ((out = malloc(cap)) == NULL) {
+		QRcode_free(q);
+		return NULL;
+	}
+	k = snprintf(out, cap,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+	    "shape-rendering=\"crispEdges\"><rect width=\"100%%\" "
+	    "height=\"100%%\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+	    w + 8, w + 8);
+	n = k > 0 ? (size_t)k : cap;
+	for (y = 0; y < w && n < cap; y++)
+		for (x = 0; x < w && n < cap; x++)
+			if (q->data[y * w + x] & 1) {
+				k = snprintf(out + n, cap - n, "M%d %dh1v1h-1z",
+				    x + 4, y + 4);
+				n = k > 0 ? n + (size_t)k : cap;
+			}
+	if (n < cap)
+		k = snprintf(out + n, cap - n, "\"/></svg>");
+	QRcode_free(q);
+	if (n >= cap || k < 0 || n + (size_t)k >= cap) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* POST /auth/mfa/totp: a new secret, not active until confirmed. */
 void
 handle_totp_setup(struct req *r)
@@ -317,7 +400,7 @@ handle_totp_setup(struct req *r)
 	const char *uid = auth_of(r)->uid;
 	unsigned char key[SECRET_BYTES];
 	char hex[2 * SECRET_BYTES + 1], b32[40], uri[1024], who[3 * 72 + 1],
-	    iss[3 * 128 + 1], *sealed = NULL;
+	    iss[3 * 128 + 1], *sealed = NULL, *svg;
 	const char *p[2] = { uid, NULL };
 	struct json_object *o;
 	PGresult *res = NULL;
@@ -355,6 +438,12 @@ handle_totp_setup(struct req *r)
 	json_object_object_add(o, "digits", json_object_new_int(6));
 	json_object_object_add(o, "period", json_object_new_int(PERIOD));
 	json_object_object_add(o, "algorithm", json_object_new_string("SHA1"));
+	if ((svg = qr_svg(uri)) != NULL) { /* the page's; the URI says it all */
+		json_object_object_add(o, "qr_svg",
+		    json_object_new_string(svg));
+		crypto_wipe(svg, strlen(svg));
+		free(svg);
+	}
 	r->no_store = 1;
 	resp_json(r, 200, o);
 	goto out;

@@ -145,6 +145,7 @@ static const struct route rows[] = {
 	    JSON | R_HASH, BODY(confirm) },
 	{ M_POST, "/password-reset-confirm", handle_password_reset_confirm,
 	    JSON | R_HASH, BODY(confirm) },
+	{ M_GET, "/auth/mfa", handle_mfa_status, R_AUTH, NOBODY },
 	{ M_POST, "/auth/mfa/totp", handle_totp_setup, R_AUTH | JSON | R_HASH,
 	    BODY(reauth) },
 	{ M_DELETE, "/auth/mfa/totp", handle_totp_disable,

@@ -52,5 +52,6 @@ void handle_totp_confirm(struct req *);
 void handle_totp_disable(struct req *);
 void handle_recovery_codes(struct req *);
 void handle_mfa_verify(struct req *);
+void handle_mfa_status(struct req *);
 
 #endif

@@ -12,8 +12,8 @@ use FcgiAuth::Test;
 use Test::More;
 use File::Temp qw(tempdir);
 
-for my $bin ('/usr/bin/chromium', '/usr/bin/chromedriver') {
-	BAIL_OUT("$bin is missing: script/bootstrap installs chromium and chromium-driver") unless -x $bin;
+for my $bin ('/usr/bin/chromium', '/usr/bin/chromedriver', '/usr/bin/oathtool') {
+	BAIL_OUT("$bin is missing: script/bootstrap installs it") unless -x $bin;
 }
 my ($port) = $ENV{FCGI_AUTH_URL} =~ /:(\d+)/;
 my $shots = tempdir('/tmp/fcgi-auth-browser.XXXXXX', CLEANUP => 0);

@@ -9,6 +9,7 @@ use lib 't/lib';
 use FcgiAuth::Test;
 use Test::More;
 use Time::HiRes qw(time);
+use JSON::PP ();
 
 -x '/usr/bin/oathtool' or BAIL_OUT('oathtool is missing: script/bootstrap installs it');
 my $base = $ENV{FCGI_AUTH_URL};
@@ -54,6 +55,11 @@ is_deeply([@{ $r->{json} }{qw(digits period algorithm)}], [6, 30, 'SHA1'], '... 
 like($r->{json}{otpauth_uri}, qr{^otpauth://totp/fcgi-auth:\Q$u->{username}\E\?secret=\Q$secret\E&issuer=fcgi-auth&algorithm=SHA1&digits=6&period=30$},
     '... and the otpauth URI');
 is($r->{headers}{'cache-control'}, 'no-store', '... not cached');
+like($r->{json}{qr_svg} // '', qr{^<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 (\d+) \1".*<path fill="#000" d="(M\d+ \d+h1v1h-1z)+"/></svg>$},
+    '... and the URI as a QR code (SVG) for the account page');
+my $st = api(GET => '/auth/mfa', headers => bearer($j->{access_token}))->{json};
+is_deeply([$st->{totp}, $st->{totp_pending}, $st->{methods}], [JSON::PP::false, JSON::PP::true, []],
+    'GET /auth/mfa: off, waiting for confirmation');
 is(login($u)->{status}, 200, 'not active until confirmed: login still answers with tokens');
 
 my $sealed = psql("SELECT secret_sealed FROM mfa_totp WHERE user_id = '$u->{user_id}'");
@@ -72,6 +78,9 @@ my @codes = @{ $r->{json}{recovery_codes} // [] };
 is(scalar @codes, 10, '... ten recovery codes');
 is(scalar(grep { /^[a-z2-7]{5}-[a-z2-7]{5}$/ } @codes), 10, '... of the form xxxxx-xxxxx');
 is(api(GET => '/auth/me', headers => bearer($other->{access_token}))->{status}, 401, 'enabling it ended the other sessions');
+$st = api(GET => '/auth/mfa', headers => bearer($j->{access_token}))->{json};
+is_deeply([$st->{totp}, $st->{recovery_codes_remaining}, $st->{methods}], [JSON::PP::true, 10, ['totp', 'recovery_code']],
+    'GET /auth/mfa: on, ten recovery codes');
 is(api(GET => '/auth/me', headers => bearer($j->{access_token}))->{status}, 200, '... but not this one');
 my @hashes = split /\n/, psql("SELECT code_hash FROM mfa_recovery_codes WHERE user_id = '$u->{user_id}'");
 is(scalar @hashes, 10, 'ten recovery code rows');

@@ -302,8 +302,77 @@ def flows(d):
     ok(until(d, lambda x: text_of(x, "p-verified") == "yes") is not None,
        "the account page shows the address confirmed")
 
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+    mfa_flows(d)
+
     v = csp_violations(d)
     ok(not v, "no Content-Security-Policy violation on any page", "\n".join(v))
+
+
+def totp(secret, offset=0):
+    """The code at now + offset, from Debian's oathtool (RFC 6238)."""
+    import subprocess
+    t = int(time.time()) + offset
+    return subprocess.run(["oathtool", "--totp", "-b", "--now=@%d" % t, secret],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def mfa_flows(d):
+    # --- enrol TOTP on the account page ----------------------------------
+    u = new_user("m")
+    d.get(BASE + "/auth/sign-in?rd=/auth/account")
+    sign_in_keyboard(d, u["username"], u["password"])
+    until(d, at("/auth/account"))
+    setup = until(d, EC.element_to_be_clickable((By.ID, "mfa_password")))
+    ok(setup is not None and "Off" in text_of(d, "mfa-status"), "the account page says two-step verification is off",
+       text_of(d, "mfa-status"))
+    setup.send_keys(u["password"], Keys.ENTER)
+    code_in = until(d, EC.element_to_be_clickable((By.ID, "mfa_code")))
+    secret = text_of(d, "mfa-secret").replace(" ", "")
+    ok(re.fullmatch(r"[A-Z2-7]{32}", secret) is not None, "setting it up shows the key as text", secret)
+    qr = d.execute_script("var i = document.getElementById('mfa-qr'); return i.complete && i.naturalWidth;")
+    ok(qr and qr > 0, "... and a QR code image that renders", qr)
+    shot(d, "13-mfa-setup")
+    code_in.send_keys("000000" if totp(secret) != "000000" else "111111", Keys.ENTER)
+    err = until(d, lambda x: x.find_element(By.ID, "mfa_code-error").text or None)
+    ok(err and "not right" in err, "a wrong code: a message beside the field", err)
+    code_in.clear()
+    code_in.send_keys(totp(secret), Keys.ENTER)
+    codes = until(d, lambda x: [li.text for li in x.find_elements(By.CSS_SELECTOR, "#mfa-codes-list li")] or None)
+    ok(codes and len(codes) == 10, "turning it on shows ten recovery codes once", codes)
+    ok("On" in text_of(d, "mfa-status"), "... and the page says it is on", text_of(d, "mfa-status"))
+    shot(d, "14-mfa-recovery-codes")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+
+    # --- sign in with the second factor, at a location that demands it --
+    d.get(BASE + "/demo/mfa/whoami")
+    until(d, at("/auth/sign-in"))
+    sign_in_keyboard(d, u["username"], u["password"])
+    code = until(d, EC.element_to_be_clickable((By.ID, "code")))
+    ok(code is not None, "after the password the sign-in page asks for the code")
+    shot(d, "15-sign-in-code")
+    code.send_keys("000000" if totp(secret, 30) != "000000" else "111111", Keys.ENTER)
+    err = until(d, lambda x: x.find_element(By.ID, "code-error").text or None)
+    ok(err and "not right" in err, "a wrong code: a message in words", err)
+    code.clear()
+    code.send_keys(totp(secret, 30), Keys.ENTER)
+    ok(until(d, at("/demo/mfa/whoami")) is not None, "the right code lands on the page that needs it", d.current_url)
+    body = d.find_element(By.TAG_NAME, "body").text
+    ok('"user":"%s"' % u["username"] in body.replace(" ", ""), "... which lets the user in", body)
+    d.get(BASE + "/auth/account")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+
+    # --- or with a recovery code ----------------------------------------
+    d.get(BASE + "/auth/sign-in?rd=/demo/mfa/whoami")
+    sign_in_keyboard(d, u["email"], u["password"])
+    until(d, EC.element_to_be_clickable((By.ID, "use-recovery"))).send_keys(Keys.ENTER)
+    rc = until(d, EC.element_to_be_clickable((By.ID, "recovery_code")))
+    rc.send_keys(codes[0], Keys.ENTER)
+    ok(until(d, at("/demo/mfa/whoami")) is not None, "a recovery code signs in too", d.current_url)
+    shot(d, "16-signed-in-with-recovery-code")
 
 
 def main():

@@ -1,6 +1,8 @@
 /*
  * /auth/account: profile, sessions (this device marked, revoke one, sign
- * out, sign out everywhere), password change. The access token comes
+ * out, sign out everywhere), two-step verification (TOTP: set up with
+ * a QR code, recovery codes shown once, new codes, turn off), password
+ * change. The access token comes
  * from the refresh cookie and lives in a variable of this page only.
  */
 "use strict";
@@ -137,10 +139,110 @@
 		});
 	});
 
+	/* --- two-step verification ---------------------------------- */
+	function show(id, on) { FA.$(id).hidden = !on; }
+
+	function mfa() {
+		return authed("GET", "/auth/mfa").then(function (res) {
+			if (res.status !== 200) { FA.$("mfa-status").textContent = FA.words(res); return; }
+			var on = res.body.totp;
+			FA.$("mfa-status").textContent = on ?
+				"On: signing in asks for a code from your authenticator app. Recovery codes left: " +
+				res.body.recovery_codes_remaining + "." :
+				"Off: signing in asks for your password only.";
+			show("mfa-setup", !on);
+			show("mfa-confirm", false);
+			show("mfa-new-codes", on);
+			show("mfa-remove", on);
+		});
+	}
+
+	function showCodes(codes) {
+		var list = FA.$("mfa-codes-list");
+		list.textContent = "";
+		codes.forEach(function (c) {
+			var li = document.createElement("li");
+			li.textContent = c;
+			list.appendChild(li);
+		});
+		show("mfa-codes", true);
+	}
+
+	FA.$("mfa-setup").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		if (!form.password.value) return FA.fail(form, "password", "Please enter your password.");
+		FA.busy(form, true);
+		authed("POST", "/auth/mfa/totp", { password: form.password.value }).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200) return FA.failed(form, res, { invalid_credentials: "password" });
+			form.reset();
+			show("mfa-setup", false);
+			if (res.body.qr_svg) FA.$("mfa-qr").src = "data:image/svg+xml;base64," + btoa(res.body.qr_svg);
+			FA.$("mfa-secret").textContent = res.body.secret.replace(/(.{4})/g, "$1 ").trim();
+			show("mfa-confirm", true);
+			FA.$("mfa_code").focus();
+		});
+	});
+
+	FA.$("mfa-confirm").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		var code = form.code.value.replace(/\s+/g, "");
+		if (!/^[0-9]{6}$/.test(code)) return FA.fail(form, "code", "The code has 6 digits.");
+		FA.busy(form, true);
+		authed("POST", "/auth/mfa/totp/confirm", { code: code }).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200)
+				return FA.fail(form, "code", res.body.error === "invalid_credentials" ?
+					"That code is not right. Check the time on your phone, and wait for the next code." : FA.words(res));
+			form.reset();
+			FA.$("notice").textContent = "Two-step verification is on. Your other devices were signed out.";
+			showCodes(res.body.recovery_codes);
+			mfa().then(sessions);
+		});
+	});
+
+	FA.$("mfa-new-codes").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		var code = form.code.value.replace(/\s+/g, "");
+		if (!/^[0-9]{6}$/.test(code)) return FA.fail(form, "code", "The code has 6 digits.");
+		FA.busy(form, true);
+		authed("POST", "/auth/mfa/recovery-codes", { code: code }).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200)
+				return FA.fail(form, "code", res.body.error === "invalid_credentials" ? "That code is not right." : FA.words(res));
+			form.reset();
+			FA.$("notice").textContent = "New recovery codes: the old ones no longer work.";
+			showCodes(res.body.recovery_codes);
+			mfa();
+		});
+	});
+
+	FA.$("mfa-remove").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		if (!form.password.value) return FA.fail(form, "password", "Please enter your password.");
+		FA.busy(form, true);
+		authed("DELETE", "/auth/mfa/totp", { password: form.password.value }).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200) return FA.failed(form, res, { invalid_credentials: "password" });
+			form.reset();
+			show("mfa-codes", false);
+			FA.$("notice").textContent = "Two-step verification is off. Your other devices were signed out.";
+			mfa().then(sessions);
+		});
+	});
+
 	FA.session().then(function (s) {
 		if (!s) return toSignIn();
 		token = s.access_token;
 		FA.$("account").hidden = false;
-		return Promise.all([profile(), sessions()]);
+		return Promise.all([profile(), sessions(), mfa()]);
 	});
 })();

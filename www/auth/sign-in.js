@@ -1,4 +1,7 @@
-/* /auth/sign-in: username or email + password, then back to rd. */
+/*
+ * /auth/sign-in: username or email + password, then the second factor
+ * when the account has one (a code, or a recovery code), then back to rd.
+ */
 "use strict";
 
 (function () {
@@ -30,7 +33,60 @@
 				return;
 			}
 			FA.busy(form, false);
+			if (res.status === 403 && res.body.error === "mfa_required") return secondStep(res.body.mfa_token);
 			FA.failed(form, res, { invalid_credentials: "password" });
+		});
+	});
+
+	/* The second factor: the ticket lives in this closure only. */
+	var second = FA.$("second-factor"), ticket = null, recovery = false;
+
+	function secondStep(mfaToken) {
+		ticket = mfaToken;
+		form.password.value = "";
+		form.hidden = true;
+		second.hidden = false;
+		second.code.focus();
+	}
+
+	FA.$("use-recovery").addEventListener("click", function () {
+		recovery = !recovery;
+		FA.clear(second);
+		FA.$("code-field").hidden = recovery;
+		FA.$("recovery-field").hidden = !recovery;
+		FA.$("second-factor-intro").textContent = recovery ?
+			"Enter one of the recovery codes you saved when you set up two-step verification. Each works once." :
+			"Enter the 6-digit code from your authenticator app.";
+		this.textContent = recovery ? "Use a code from the app instead" : "Use a recovery code instead";
+		(recovery ? second.recovery_code : second.code).focus();
+	});
+
+	second.addEventListener("submit", function (ev) {
+		ev.preventDefault();
+		FA.clear(second);
+		var body = { mfa_token: ticket }, name = recovery ? "recovery_code" : "code";
+		var value = second[name].value.replace(/\s+/g, "");
+		if (!recovery && !/^[0-9]{6}$/.test(value)) return FA.fail(second, "code", "The code has 6 digits.");
+		if (recovery && !value) return FA.fail(second, "recovery_code", "Please enter a recovery code.");
+		body[name] = value;
+		FA.busy(second, true);
+		FA.call("POST", "/auth/mfa/verify", body).then(function (res) {
+			if (res.status === 200) {
+				where.then(function (to) { window.location.assign(to); });
+				return;
+			}
+			FA.busy(second, false);
+			if (res.body.error === "invalid_token") {
+				/* the ticket expired or was used up: start again */
+				second.hidden = true;
+				form.hidden = false;
+				FA.fail(form, "password", "That took too long or too many tries. Please sign in again.");
+				return;
+			}
+			if (res.body.error === "invalid_credentials")
+				return FA.fail(second, name, recovery ? "That recovery code is not right, or was used already." :
+					"That code is not right. Check the time on your phone, and wait for the next code.");
+			FA.failed(second, res);
 		});
 	});
 })();
