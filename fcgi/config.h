@@ -46,6 +46,9 @@ struct config {
 	long rl_captcha_ip;       /* AUTH_RL_CAPTCHA_IP */
 	char *data_key_file;      /* AUTH_DATA_KEY_FILE: key outside the DB */
 	char *allowed_origins;    /* AUTH_ALLOWED_ORIGINS, space-separated */
+	char *webauthn_rp_id;     /* AUTH_WEBAUTHN_RP_ID ("": no passkeys) */
+	char *webauthn_rp_name;   /* AUTH_WEBAUTHN_RP_NAME */
+	char *webauthn_origins;   /* AUTH_WEBAUTHN_ORIGINS, space-separated */
 	char *smtp_tls;    /* AUTH_SMTP_TLS: required|opportunistic|none */
 	char *hash_socket; /* AUTH_HASH_SOCKET: the hashing pool's */
 	long hash_workers; /* AUTH_HASH_WORKERS, 0 = 1 per core */

@@ -74,3 +74,13 @@ limit_mfa_clear(const char *uid)
 {
 	rl_clear("mfa-account", uid);
 }
+
+/* A failure with no account to name (an unknown passkey): the address's. */
+void
+limit_ip_failed(struct req *r)
+{
+	long retry;
+
+	(void)rl_hit("login-ip", r->remote_addr, cfg.rl_login_ip, cfg.rl_window,
+	    &retry);
+}

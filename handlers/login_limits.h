@@ -18,5 +18,6 @@ void limit_login_clear(const char *key);
 int limit_mfa_over(struct req *, const char *uid, long *retry);
 void limit_mfa_failed(struct req *, const char *uid);
 void limit_mfa_clear(const char *uid);
+void limit_ip_failed(struct req *);
 
 #endif

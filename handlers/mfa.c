@@ -44,6 +44,8 @@
 #define RECOVERY_LEN 10 /* characters of a code, without its dash */
 #define TICKET_TTL   "300"
 #define AMR_MFA      "pwd otp mfa"
+#define MFA_TOTP     1
+#define MFA_PASSKEY  2
 
 static struct db_stmt q_totp_get = DB_STMT("totp_get",
     "SELECT secret_sealed, confirmed_at IS NOT NULL AS active, last_step "
@@ -78,25 +80,81 @@ static struct db_stmt q_ticket_gc = DB_STMT("mfa_ticket_gc",
 static struct db_stmt q_ticket_get = DB_STMT("mfa_ticket_get",
     "SELECT user_id FROM mfa_tickets WHERE token_hash = $1 AND used_at IS "
     "NULL AND expires_at > now() AND failures < 5 FOR UPDATE");
+static struct db_stmt q_ticket_peek = DB_STMT("mfa_ticket_peek",
+    "SELECT user_id FROM mfa_tickets WHERE token_hash = $1 AND used_at IS "
+    "NULL AND expires_at > now() AND failures < 5");
 static struct db_stmt q_ticket_fail = DB_STMT("mfa_ticket_fail",
     "UPDATE mfa_tickets SET failures = failures + 1 WHERE token_hash = $1");
 static struct db_stmt q_ticket_use = DB_STMT("mfa_ticket_use",
     "UPDATE mfa_tickets SET used_at = now() WHERE token_hash = $1 AND "
     "used_at IS NULL RETURNING user_id");
 
-/* Does user uid have a confirmed second factor? 1, 0, or -1. */
-int
-mfa_enabled(const char *uid)
+static struct db_stmt q_factors = DB_STMT("mfa_factors",
+    "SELECT coalesce((SELECT confirmed_at IS NOT NULL FROM mfa_totp WHERE "
+    "user_id = $1), false) AS totp, (SELECT count(*) FROM passkeys WHERE "
+    "user_id = $1) AS passkeys");
+
+/*
+ * The second factors of user uid (MFA_TOTP, MFA_PASSKEY), 0 for none,
+ * -1 when Postgres failed.
+ */
+static int
+factors(const char *uid)
 {
 	const char *p[1] = { uid };
 	PGresult *res;
-	int on;
+	int f;
 
-	if ((res = db_exec(&q_totp_get, 1, p)) == NULL)
+	if ((res = db_exec(&q_factors, 1, p)) == NULL)
 		return -1;
-	on = PQntuples(res) == 1 && *db_value(res, 0, "active") == 't';
+	f = (*db_value(res, 0, "totp") == 't' ? MFA_TOTP : 0) |
+	    (atoi(db_value(res, 0, "passkeys")) > 0 ? MFA_PASSKEY : 0);
 	PQclear(res);
-	return on;
+	return f;
+}
+
+/* Does user uid have a second factor (TOTP, a passkey)? 1, 0, or -1. */
+int
+mfa_enabled(const char *uid)
+{
+	int f = factors(uid);
+
+	return f == -1 ? -1 : f != 0;
+}
+
+/* The ticket of an mfa_token: 1 with its hash and user, 0, or -1. */
+int
+mfa_ticket_user(const char *t, char hash[65], char *uid)
+{
+	const char *p[1] = { hash };
+	PGresult *res;
+	int ok;
+
+	if (strlen(t) != TOKEN_B64_LEN ||
+	    strspn(t, B64URL_CHARS) != TOKEN_B64_LEN)
+		return 0;
+	crypto_sha256_hex(t, strlen(t), hash);
+	if ((res = db_exec(&q_ticket_peek, 1, p)) == NULL)
+		return -1;
+	if ((ok = PQntuples(res) == 1))
+		str_copy(uid, UUID_LEN + 1, db_value(res, 0, "user_id"));
+	PQclear(res);
+	return ok;
+}
+
+/* Spend the ticket of hash in the caller's transaction: 1, 0, or -1. */
+int
+mfa_ticket_spend(const char *hash)
+{
+	const char *p[1] = { hash };
+	PGresult *res;
+	int n;
+
+	if ((res = db_exec(&q_ticket_use, 1, p)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	PQclear(res);
+	return n == 1;
 }
 
 static struct db_stmt q_status = DB_STMT("mfa_status",
@@ -595,7 +653,12 @@ mfa_challenge(struct req *r, const struct user *u)
 	unsigned char raw[TOKEN_BYTES];
 	const char *p[3] = { hash, u->id, TICKET_TTL };
 	struct json_object *x, *m;
+	int f;
 
+	if ((f = factors(u->id)) == -1) {
+		resp_db_error(r);
+		return;
+	}
 	if (crypto_token(token, raw) == -1) {
 		resp_error(r, ERR_INTERNAL, NULL);
 		return;
@@ -613,8 +676,13 @@ mfa_challenge(struct req *r, const struct user *u)
 	x = json_object_new_object();
 	json_object_object_add(x, "mfa_token", json_object_new_string(token));
 	m = json_object_new_array();
-	json_object_array_add(m, json_object_new_string("totp"));
-	json_object_array_add(m, json_object_new_string("recovery_code"));
+	if (f & MFA_TOTP) {
+		json_object_array_add(m, json_object_new_string("totp"));
+		json_object_array_add(m,
+		    json_object_new_string("recovery_code"));
+	}
+	if (f & MFA_PASSKEY)
+		json_object_array_add(m, json_object_new_string("passkey"));
 	json_object_object_add(x, "methods", m);
 	crypto_wipe(token, sizeof(token));
 	r->no_store = 1;

@@ -97,6 +97,13 @@ static const struct field mfaverify[] = {
 	    NULL, NULL },
 };
 
+static const struct field passkey[] = {
+	[PK_NAME] = { "name", { NULL }, FT_TEXT, 0, 256, valid_display_name,
+	    "Field 'name' must be at most 64 characters of text", NULL },
+	[PK_MFA_TOKEN] = { "mfa_token", { NULL }, FT_TOKEN, 0, 0, NULL, NULL,
+	    NULL },
+};
+
 /* clang-format off: the table reads as columns */
 #define B16K    BODY_MAX_DEFAULT
 #define BODY(f) B16K, f, sizeof(f) / sizeof(f[0])
@@ -156,6 +163,19 @@ static const struct route rows[] = {
 	    R_AUTH | JSON, BODY(mfacode) },
 	{ M_POST, "/auth/mfa/verify", handle_mfa_verify, JSON,
 	    BODY(mfaverify) },
+	{ M_POST, "/auth/passkeys/register/options", handle_passkey_reg_options,
+	    R_AUTH, ANYBODY },
+	{ M_POST, "/auth/passkeys/register", handle_passkey_register,
+	    R_AUTH | JSON, BODY(passkey) },
+	{ M_GET, "/auth/passkeys", handle_passkeys_list, R_AUTH, NOBODY },
+	{ M_DELETE, "/auth/passkeys/", handle_passkey_delete, R_AUTH | R_PARAM,
+	    NOBODY },
+	{ M_PATCH, "/auth/passkeys/", handle_passkey_rename,
+	    R_AUTH | R_PARAM | JSON, BODY(passkey) },
+	{ M_POST, "/auth/passkeys/login/options", handle_passkey_login_options,
+	    0, BODY(passkey) },
+	{ M_POST, "/auth/passkeys/login", handle_passkey_login, JSON,
+	    BODY(passkey) },
 	{ M_GET, "/.well-known/jwks.json", handle_jwks, 0, NOBODY },
 	{ M_GET, "/metrics", handle_metrics, R_LOOPBACK, NOBODY },
 };

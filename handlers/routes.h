@@ -22,6 +22,7 @@ enum { CONFIRM_NEW, CONFIRM_AGAIN, CONFIRM_TOKEN };
 enum { MFA_PASSWORD };                            /* totp setup, removal */
 enum { MFA_CODE };                                /* confirm, new codes */
 enum { MFA_V_TOKEN, MFA_V_CODE, MFA_V_RECOVERY }; /* mfa/verify */
+enum { PK_NAME, PK_MFA_TOKEN };                   /* passkeys */
 
 int valid_captcha_type(const char *);
 
@@ -53,5 +54,12 @@ void handle_totp_disable(struct req *);
 void handle_recovery_codes(struct req *);
 void handle_mfa_verify(struct req *);
 void handle_mfa_status(struct req *);
+void handle_passkey_reg_options(struct req *);
+void handle_passkey_register(struct req *);
+void handle_passkeys_list(struct req *);
+void handle_passkey_delete(struct req *);
+void handle_passkey_rename(struct req *);
+void handle_passkey_login_options(struct req *);
+void handle_passkey_login(struct req *);
 
 #endif
