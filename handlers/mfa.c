@@ -160,7 +160,8 @@ mfa_ticket_spend(const char *hash)
 static struct db_stmt q_status = DB_STMT("mfa_status",
     "SELECT (SELECT confirmed_at IS NOT NULL FROM mfa_totp WHERE user_id = "
     "$1) AS totp, (SELECT count(*) FROM mfa_recovery_codes WHERE user_id = "
-    "$1 AND used_at IS NULL) AS codes");
+    "$1 AND used_at IS NULL) AS codes, (SELECT count(*) FROM passkeys "
+    "WHERE user_id = $1) AS passkeys");
 
 /* GET /auth/mfa: the caller's second factors. */
 void
@@ -183,12 +184,16 @@ handle_mfa_status(struct req *r)
 	    json_object_new_boolean(*t == 'f'));
 	json_object_object_add(o, "recovery_codes_remaining",
 	    json_object_new_int(on ? atoi(db_value(res, 0, "codes")) : 0));
+	json_object_object_add(o, "passkeys",
+	    json_object_new_int(atoi(db_value(res, 0, "passkeys"))));
 	m = json_object_new_array();
 	if (on) {
 		json_object_array_add(m, json_object_new_string("totp"));
 		json_object_array_add(m,
 		    json_object_new_string("recovery_code"));
 	}
+	if (atoi(db_value(res, 0, "passkeys")) > 0)
+		json_object_array_add(m, json_object_new_string("passkey"));
 	json_object_object_add(o, "methods", m);
 	PQclear(res);
 	resp_json(r, 200, o);

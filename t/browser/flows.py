@@ -305,6 +305,10 @@ def flows(d):
     until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
     until(d, at("/auth/sign-in"))
     mfa_flows(d)
+    d.get(BASE + "/auth/account")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+    passkey_flows(d)
 
     v = csp_violations(d)
     ok(not v, "no Content-Security-Policy violation on any page", "\n".join(v))
@@ -391,6 +395,61 @@ def main():
             d.quit()
     print("1..%d" % n, flush=True)
     return 1 if failed else 0
+
+
+
+def passkey_flows(d):
+    """Passkeys with Chromium's virtual authenticator (CTAP2, internal,
+    resident keys, user verification): add one on the account page,
+    sign in with it alone, use it as the second factor, remove it."""
+    from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
+    o = VirtualAuthenticatorOptions()
+    o.protocol = VirtualAuthenticatorOptions.Protocol.CTAP2
+    o.transport = VirtualAuthenticatorOptions.Transport.INTERNAL
+    o.has_resident_key = True
+    o.has_user_verification = True
+    o.is_user_verified = True
+    d.add_virtual_authenticator(o)
+    u = new_user("p")
+    d.get(BASE + "/auth/sign-in?rd=/auth/account")
+    sign_in_keyboard(d, u["username"], u["password"])
+    until(d, at("/auth/account"))
+    name = until(d, EC.element_to_be_clickable((By.ID, "passkey_name")))
+    name.send_keys("Test key", Keys.ENTER)
+    item = until(d, lambda x: x.find_elements(By.CSS_SELECTOR, "#passkeys li"))
+    ok(item and "Test key" in item[0].text, "the account page adds a passkey and lists it", item and item[0].text)
+    ok("passkeys" in text_of(d, "mfa-status"), "... and says password sign-in now asks for it", text_of(d, "mfa-status"))
+    shot(d, "17-passkey-added")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+
+    until(d, EC.element_to_be_clickable((By.ID, "passkey-sign-in"))).send_keys(Keys.ENTER)
+    ok(until(d, at("/auth/account")) is not None, "sign in with a passkey alone, no username", d.current_url)
+    ok(until(d, lambda x: text_of(x, "p-username") == u["username"]) is not None, "... as its user")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+
+    d.get(BASE + "/demo/mfa/whoami")
+    until(d, at("/auth/sign-in"))
+    sign_in_keyboard(d, u["username"], u["password"])
+    use = until(d, EC.element_to_be_clickable((By.ID, "use-passkey")))
+    ok(use is not None, "after the password the page offers the passkey as the second factor")
+    shot(d, "18-sign-in-passkey-second-factor")
+    use.send_keys(Keys.ENTER)
+    ok(until(d, at("/demo/mfa/whoami")) is not None, "... which opens the page that needs a second factor",
+       d.current_url)
+
+    d.get(BASE + "/auth/account")
+    until(d, lambda x: x.find_elements(By.CSS_SELECTOR, "#passkeys li"))
+    rename = d.find_element(By.CSS_SELECTOR, "#passkeys li input[name=name]")
+    rename.clear()
+    rename.send_keys("Renamed key", Keys.ENTER)
+    ok(until(d, lambda x: "Renamed key" in (x.execute_script(
+        "var e = document.querySelector('#passkeys li strong'); return e ? e.textContent : '';") or "")) is not None,
+       "renaming it")
+    until(d, EC.element_to_be_clickable((By.CSS_SELECTOR, "#passkeys li button.danger"))).send_keys(Keys.ENTER)
+    ok(until(d, lambda x: not x.find_elements(By.CSS_SELECTOR, "#passkeys li")) is not None, "removing it")
+    d.remove_virtual_authenticator()
 
 
 if __name__ == "__main__":

@@ -39,13 +39,16 @@ main(void)
 	const char *uid = "0b8c0f6e-2d3a-4c1b-9e7f-1a2b3c4d5e6f";
 	const char *sid = "1b8c0f6e-2d3a-4c1b-9e7f-1a2b3c4d5e6f";
 	struct json_object *claims;
+	struct jwt_subject who;
 	long long now = 1800000000;
 	char *dot;
 
 	cfg_load(&cfg, NULL, err, sizeof(err));
 	ok(jwt_set_hs_secret(secret, 32) == 0, "secret accepted");
 	ok(jwt_set_hs_secret(secret, 16) == -1, "short secret refused");
-	t = jwt_issue(uid, sid, "a@b.co", now, jti);
+	who =
+	    (struct jwt_subject){ uid, sid, "a@b.co", "pwd otp mfa", now - 60 };
+	t = jwt_issue(&who, now, jti);
 	ok(t != NULL, "issued");
 	ok(jwt_verify(t, strlen(t), now, &claims) == 0, "verifies");
 	ok(claims &&
@@ -53,6 +56,17 @@ main(void)
 	                   json_object_object_get(claims, "sid")),
 	            sid) == 0,
 	    "sid claim");
+	ok(claims &&
+	        json_object_get_int64(
+	            json_object_object_get(claims, "auth_time")) == now - 60,
+	    "auth_time claim");
+	ok(claims &&
+	        json_object_array_length(
+	            json_object_object_get(claims, "amr")) == 3 &&
+	        strcmp(json_object_get_string(json_object_array_get_idx(
+	                   json_object_object_get(claims, "amr"), 2)),
+	            "mfa") == 0,
+	    "amr claim, an array of its words");
 	{
 		/* The claims render as json-c renders the payload itself. */
 		const int fl =

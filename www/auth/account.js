@@ -149,6 +149,7 @@
 			FA.$("mfa-status").textContent = on ?
 				"On: signing in asks for a code from your authenticator app. Recovery codes left: " +
 				res.body.recovery_codes_remaining + "." :
+				res.body.passkeys > 0 ? "Off. Signing in with your password also asks for one of your passkeys." :
 				"Off: signing in asks for your password only.";
 			show("mfa-setup", !on);
 			show("mfa-confirm", false);
@@ -239,10 +240,94 @@
 		});
 	});
 
+	/* --- passkeys ----------------------------------------------- */
+	function passkeyItem(k) {
+		var li = document.createElement("li"), title = document.createElement("strong");
+		var info = document.createElement("div"), rename = document.createElement("form");
+		var label = document.createElement("label"), input = document.createElement("input");
+		var save = document.createElement("button"), del = document.createElement("button");
+		li.setAttribute("data-passkey-id", k.passkey_id);
+		title.textContent = k.name;
+		li.appendChild(title);
+		info.className = "hint";
+		info.textContent = "Added " + when(k.created_at) + " \u00b7 " +
+			(k.last_used_at ? "last used " + when(k.last_used_at) : "not used yet");
+		li.appendChild(info);
+		label.textContent = "New name";
+		label.htmlFor = input.id = "rename-" + k.passkey_id;
+		input.type = "text";
+		input.name = "name";
+		input.maxLength = 64;
+		input.value = k.name;
+		save.type = "submit";
+		save.className = "secondary";
+		save.textContent = "Rename";
+		rename.appendChild(label);
+		rename.appendChild(input);
+		rename.appendChild(save);
+		rename.addEventListener("submit", function (ev) {
+			ev.preventDefault();
+			authed("PATCH", "/auth/passkeys/" + encodeURIComponent(k.passkey_id), { name: input.value }).then(function (res) {
+				if (res.status !== 200) { FA.$("passkey-add-error").textContent = FA.words(res); return; }
+				FA.$("notice").textContent = "The passkey is renamed.";
+				passkeys();
+			});
+		});
+		li.appendChild(rename);
+		del.type = "button";
+		del.className = "danger";
+		del.textContent = "Remove";
+		del.setAttribute("aria-label", "Remove the passkey " + k.name);
+		del.addEventListener("click", function () {
+			authed("DELETE", "/auth/passkeys/" + encodeURIComponent(k.passkey_id)).then(function (res) {
+				if (res.status !== 200) { FA.$("passkey-add-error").textContent = FA.words(res); return; }
+				FA.$("notice").textContent = "The passkey is removed.";
+				passkeys();
+			});
+		});
+		li.appendChild(del);
+		return li;
+	}
+
+	function passkeys() {
+		return authed("GET", "/auth/passkeys").then(function (res) {
+			var list = FA.$("passkeys");
+			list.textContent = "";
+			if (res.status !== 200) return;
+			res.body.passkeys.forEach(function (k) { list.appendChild(passkeyItem(k)); });
+		});
+	}
+
+	FA.$("passkey-add").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		if (!FA.passkeys) return FA.fail(form, null, "This browser does not support passkeys.");
+		FA.busy(form, true);
+		authed("POST", "/auth/passkeys/register/options").then(function (res) {
+			if (res.status !== 200) { FA.busy(form, false); return FA.failed(form, res); }
+			return FA.passkey("create", res.body).then(function (cred) {
+				if (!cred) {
+					FA.busy(form, false);
+					return FA.fail(form, null, "No passkey was made. You can try again.");
+				}
+				return authed("POST", "/auth/passkeys/register", { credential: cred, name: form.name.value.trim() })
+					.then(function (r) {
+						FA.busy(form, false);
+						if (r.status !== 201) return FA.failed(form, r);
+						form.reset();
+						FA.$("notice").textContent = "The passkey is added.";
+						passkeys();
+						mfa();
+					});
+			});
+		});
+	});
+
 	FA.session().then(function (s) {
 		if (!s) return toSignIn();
 		token = s.access_token;
 		FA.$("account").hidden = false;
-		return Promise.all([profile(), sessions(), mfa()]);
+		return Promise.all([profile(), sessions(), mfa(), passkeys()]);
 	});
 })();

@@ -109,6 +109,39 @@ var FA = (function () {
 		});
 	}
 
+	/* base64url <-> ArrayBuffer, for WebAuthn's JSON forms */
+	function b64u(buf) {
+		var s = "", b = new Uint8Array(buf), i;
+		for (i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+		return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+	}
+	function unb64u(str) {
+		var s = atob(str.replace(/-/g, "+").replace(/_/g, "/")), b = new Uint8Array(s.length), i;
+		for (i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+		return b.buffer;
+	}
+
+	/* A passkey ceremony from the API's options ({publicKey}); the
+	 * credential in the JSON form the API takes, or null (cancelled). */
+	function passkey(kind, options) {
+		var pk = options.publicKey;
+		pk.challenge = unb64u(pk.challenge);
+		if (pk.user) pk.user.id = unb64u(pk.user.id);
+		(pk.excludeCredentials || pk.allowCredentials || []).forEach(function (d) { d.id = unb64u(d.id); });
+		var p = kind === "create" ? navigator.credentials.create({ publicKey: pk }) :
+			navigator.credentials.get({ publicKey: pk });
+		return p.then(function (c) {
+			var r = c.response, out = { id: c.id, rawId: b64u(c.rawId), type: c.type,
+				response: { clientDataJSON: b64u(r.clientDataJSON) } };
+			if (r.attestationObject) out.response.attestationObject = b64u(r.attestationObject);
+			if (r.authenticatorData) out.response.authenticatorData = b64u(r.authenticatorData);
+			if (r.signature) out.response.signature = b64u(r.signature);
+			if (r.userHandle) out.response.userHandle = b64u(r.userHandle);
+			return out;
+		}, function () { return null; });
+	}
+
 	return { call: call, words: words, $: $, clear: clear, fail: fail, failed: failed, busy: busy,
-		param: param, target: target, session: session };
+		param: param, target: target, session: session, passkey: passkey,
+		passkeys: !!(window.PublicKeyCredential && navigator.credentials) };
 })();

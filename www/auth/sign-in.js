@@ -1,6 +1,7 @@
 /*
  * /auth/sign-in: username or email + password, then the second factor
- * when the account has one (a code, or a recovery code), then back to rd.
+ * when the account has one (a code, a recovery code, or a passkey), then
+ * back to rd; or a passkey alone.
  */
 "use strict";
 
@@ -33,7 +34,8 @@
 				return;
 			}
 			FA.busy(form, false);
-			if (res.status === 403 && res.body.error === "mfa_required") return secondStep(res.body.mfa_token);
+			if (res.status === 403 && res.body.error === "mfa_required")
+				return secondStep(res.body.mfa_token, res.body.methods || []);
 			FA.failed(form, res, { invalid_credentials: "password" });
 		});
 	});
@@ -41,13 +43,44 @@
 	/* The second factor: the ticket lives in this closure only. */
 	var second = FA.$("second-factor"), ticket = null, recovery = false;
 
-	function secondStep(mfaToken) {
+	function secondStep(mfaToken, methods) {
 		ticket = mfaToken;
 		form.password.value = "";
 		form.hidden = true;
 		second.hidden = false;
-		second.code.focus();
+		var hasCode = methods.indexOf("totp") >= 0, hasKey = methods.indexOf("passkey") >= 0 && FA.passkeys;
+		FA.$("use-passkey").hidden = !hasKey;
+		FA.$("use-recovery").hidden = !hasCode;
+		FA.$("code-field").hidden = !hasCode;
+		second.querySelector("button[type=submit]").hidden = !hasCode;
+		if (!hasCode) FA.$("second-factor-intro").textContent = "Confirm with your passkey.";
+		if (hasCode) second.code.focus();
+		else FA.$("use-passkey").focus();
 	}
+
+	/* A passkey: alone (no username), or as the second factor. */
+	function withPasskey(errorForm) {
+		var body = ticket ? { mfa_token: ticket } : {};
+		FA.clear(errorForm);
+		FA.call("POST", "/auth/passkeys/login/options", body).then(function (res) {
+			if (res.status !== 200) return FA.failed(errorForm, res);
+			return FA.passkey("get", res.body).then(function (cred) {
+				if (!cred) return FA.fail(errorForm, null, "The passkey was not used. You can try again.");
+				var b = { credential: cred };
+				if (ticket) b.mfa_token = ticket;
+				return FA.call("POST", "/auth/passkeys/login", b).then(function (r) {
+					if (r.status === 200) return where.then(function (to) { window.location.assign(to); });
+					FA.fail(errorForm, null, r.body.error === "invalid_credentials" ?
+						"That passkey was not accepted." : FA.words(r));
+				});
+			});
+		});
+	}
+	if (FA.passkeys) {
+		FA.$("passkey-sign-in").hidden = false;
+		FA.$("passkey-sign-in").addEventListener("click", function () { withPasskey(form); });
+	}
+	FA.$("use-passkey").addEventListener("click", function () { withPasskey(second); });
 
 	FA.$("use-recovery").addEventListener("click", function () {
 		recovery = !recovery;
