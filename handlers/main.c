@@ -18,6 +18,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
+#include "mfa.h"
 #include "migrate.h"
 #include "password.h"
 #include "routes.h"
@@ -36,7 +37,8 @@ static void __attribute__((noreturn)) usage(void)
 	    "configuration\n"
 	    "       fcgi-auth [-c FILE] migrate [DIR]        apply sql/ "
 	    "migrations\n"
-	    "       fcgi-auth [-c FILE] user set-role NAME user|admin\n");
+	    "       fcgi-auth [-c FILE] user set-role NAME user|admin\n"
+	    "       fcgi-auth [-c FILE] user reset-mfa NAME\n");
 	exit(2);
 }
 
@@ -143,7 +145,25 @@ cmd_set_role(const char *name, const char *role)
 	return 0;
 }
 
-/* --check-config, migrate, user set-role: the exit status. */
+/* user reset-mfa NAME: the operator's way back for a lost second factor. */
+static int
+cmd_reset_mfa(const char *name)
+{
+	int rc = mfa_reset(name);
+
+	if (rc == 1)
+		fprintf(stderr, "fcgi-auth: no such user: %s\n", name);
+	else if (rc == -1)
+		fprintf(stderr,
+		    "fcgi-auth: database or Redis unavailable; "
+		    "nothing was changed\n");
+	else
+		printf("%s: second factors removed, every session ended\n",
+		    name);
+	return rc == 0 ? 0 : 1;
+}
+
+/* --check-config, migrate, user set-role|reset-mfa: the exit status. */
 static int
 command(int check, int argc, char **argv)
 {
@@ -170,6 +190,9 @@ command(int check, int argc, char **argv)
 	else if (strcmp(argv[0], "user") == 0 && argc == 4 &&
 	    strcmp(argv[1], "set-role") == 0)
 		rc = cmd_set_role(argv[2], argv[3]);
+	else if (strcmp(argv[0], "user") == 0 && argc == 3 &&
+	    strcmp(argv[1], "reset-mfa") == 0)
+		rc = cmd_reset_mfa(argv[2]);
 	else
 		usage();
 	db_close();

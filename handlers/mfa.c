@@ -796,3 +796,55 @@ handle_mfa_verify(struct req *r)
 	else
 		refused_code(r, uid, "mfa_verify");
 }
+
+static struct db_stmt q_uid_by_name = DB_STMT("mfa_user_by_name",
+    "SELECT id FROM users WHERE lower(username) = lower($1)");
+static struct db_stmt q_reset[] = {
+	DB_STMT("mfa_reset_totp", "DELETE FROM mfa_totp WHERE user_id = $1"),
+	DB_STMT("mfa_reset_codes",
+	    "DELETE FROM mfa_recovery_codes WHERE user_id = $1"),
+	DB_STMT("mfa_reset_passkeys",
+	    "DELETE FROM passkeys WHERE user_id = $1"),
+	DB_STMT("mfa_reset_tickets",
+	    "DELETE FROM mfa_tickets WHERE user_id = $1"),
+};
+
+/*
+ * The operator's reset of a user's second factors (fcgi-auth user
+ * reset-mfa NAME): TOTP, recovery codes, passkeys and waiting login
+ * tickets go, every session of the user ends (tombstones first), one
+ * audit row (cli). 0, 1 when there is no such user, -1 on failure.
+ */
+int
+mfa_reset(const char *username)
+{
+	const char *p[1] = { username };
+	char uid[UUID_LEN + 1];
+	PGresult *res, *rev;
+	size_t i;
+	int n;
+
+	if ((res = db_exec(&q_uid_by_name, 1, p)) == NULL)
+		return -1;
+	if ((n = PQntuples(res)) == 1)
+		str_copy(uid, sizeof(uid), db_value(res, 0, "id"));
+	PQclear(res);
+	if (n != 1)
+		return 1;
+	p[0] = uid;
+	if (db_begin() == -1)
+		return -1;
+	for (i = 0; i < sizeof(q_reset) / sizeof(q_reset[0]); i++)
+		if (db_run(&q_reset[i], 1, p) == -1) {
+			db_rollback();
+			return -1;
+		}
+	if ((rev = session_revoke(REVOKE_USER, uid, NULL, "mfa_reset")) ==
+	    NULL) {
+		db_rollback();
+		return -1;
+	}
+	n = session_revoke_commit(NULL, rev, uid, "mfa_reset");
+	PQclear(rev);
+	return n;
+}

@@ -13,5 +13,6 @@ int mfa_enabled(const char *uid);
 void mfa_challenge(struct req *, const struct user *);
 int mfa_ticket_user(const char *mfa_token, char hash[65], char *uid);
 int mfa_ticket_spend(const char *hash);
+int mfa_reset(const char *username);
 
 #endif

@@ -250,7 +250,8 @@ mirror_revoke_rows(struct pg_result *res)
  * End a transaction that revoked the sessions of rows (RETURNING id,
  * abs_exp): their tombstones first, then the audit row, then COMMIT.
  * 0, or -1 with the answer written: 503 (rolled back) when a tombstone
- * could not be written, since the mirror would still say "active".
+ * could not be written, since the mirror would still say "active". r is
+ * NULL for the command line (nothing to answer; the audit row says cli).
  */
 int
 session_revoke_commit(struct req *r, struct pg_result *rows, const char *uid,
@@ -258,11 +259,14 @@ session_revoke_commit(struct req *r, struct pg_result *rows, const char *uid,
 {
 	if (mirror_revoke_rows(rows) == -1) {
 		db_rollback();
-		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
+		if (r != NULL)
+			resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 		return -1;
 	}
-	if (audit_write(r, uid, event, "success") == -1 || db_commit() == -1) {
-		resp_db_error(r);
+	if (audit_write(r, uid, event, r ? "success" : "cli") == -1 ||
+	    db_commit() == -1) {
+		if (r != NULL)
+			resp_db_error(r);
 		return -1;
 	}
 	return 0;

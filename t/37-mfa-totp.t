@@ -204,6 +204,23 @@ is(login($x)->{status}, 200, '... and login answers with tokens again');
 is(api(DELETE => '/auth/mfa/totp', headers => bearer($xj2->{access_token}), json => { password => $x->{password} })->{status},
     400, 'removing it twice: 400');
 
+# --- the operator resets a lost second factor ---------------------------
+{
+	my ($y, $ysec) = enrolled();
+	my $yt = login($y)->{json}{mfa_token};
+	my $yj = api(POST => '/auth/mfa/verify', json => { mfa_token => $yt, code => totp($ysec, 30) })->{json};
+	my ($out, $rc) = cli(stack_dir(), 'user', 'reset-mfa', uc $y->{username});
+	is($rc, 0, 'fcgi-auth user reset-mfa NAME: exit 0') or diag $out;
+	is(api(GET => '/auth/me', headers => bearer($yj->{access_token}))->{status}, 401, '... every session ended at once');
+	is(login($y)->{status}, 200, '... and the password signs in alone');
+	is(psql("SELECT count(*) FROM mfa_totp WHERE user_id = '$y->{user_id}'"), 0, '... the secret is gone');
+	is(psql("SELECT outcome FROM audit_log WHERE user_id = '$y->{user_id}' AND event = 'mfa_reset'"), 'cli',
+	    '... audited as the command line\'s');
+	($out, $rc) = cli(stack_dir(), 'user', 'reset-mfa', 'nobody-like-this');
+	is($rc, 1, 'an unknown user: exit 1');
+	like($out, qr/no such user/, '... saying so');
+}
+
 # --- audit ---------------------------------------------------------------
 my $ev = psql("SELECT string_agg(event || ':' || outcome, ' ' ORDER BY id) FROM audit_log WHERE user_id = '$u->{user_id}'");
 like($ev, qr/mfa_totp_setup:success.*mfa_totp_enabled:success/, 'setup and enabling are audited');
