@@ -426,6 +426,11 @@ def passkey_flows(d):
     until(d, EC.element_to_be_clickable((By.ID, "passkey-sign-in"))).send_keys(Keys.ENTER)
     ok(until(d, at("/auth/account")) is not None, "sign in with a passkey alone, no username", d.current_url)
     ok(until(d, lambda x: text_of(x, "p-username") == u["username"]) is not None, "... as its user")
+    d.get(BASE + "/demo/mfa/whoami")
+    body = d.find_element(By.TAG_NAME, "body").text.replace(" ", "")
+    ok(at("/demo/mfa/whoami")(d) and '"user":"%s"' % u["username"] in body,
+       "... and that session reaches /demo/mfa/whoami (a passkey is two factors)", body)
+    d.get(BASE + "/auth/account")
     until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
     until(d, at("/auth/sign-in"))
 
