@@ -466,10 +466,15 @@ handle_passkey_login_options(struct req *r)
 	const char *t = r->arg[PK_MFA_TOKEN];
 	char ch[TOKEN_B64_LEN + 1], uid[UUID_LEN + 1], th[65];
 	struct json_object *pk, *allow = NULL;
+	long retry;
 	int rc = 1;
 
 	if (!enabled(r))
 		return;
+	if (limit_login_ip(r, &retry)) { /* an address refused for failures */
+		resp_rate_limited(r, retry);
+		return;
+	}
 	if (t != NULL && (rc = mfa_ticket_user(t, th, uid)) == 1 &&
 	    (allow = descriptors(uid)) == NULL)
 		rc = -1;
