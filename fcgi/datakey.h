@@ -12,6 +12,7 @@ int datakey_load(char *err, size_t errlen);
 int datakey_loaded(void);
 void datakey_free(void);
 int datakey_sub(const char *label, unsigned char out[32]);
+void datakey_mac_hex(const char *label, const char *msg, char out[65]);
 char *datakey_seal(const char *label, const char *aad, const char *text);
 char *datakey_open(const char *label, const char *aad, const char *sealed);
 int datakey_is_ours(const char *label, const char *sealed);

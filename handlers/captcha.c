@@ -41,26 +41,6 @@ six_digits(char out[7])
 	return 0;
 }
 
-/* HMAC-SHA256 under the captcha subkey of the data key, as hex. */
-static void
-captcha_mac(const char *msg, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char k[32], md[32];
-	int i;
-
-	if (datakey_sub(DK_CAPTCHA, k) == -1 ||
-	    crypto_hmac_sha256(k, sizeof(k), msg, strlen(msg), md) == -1)
-		crypto_random(md, sizeof(md)); /* matches nothing */
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-	crypto_wipe(k, sizeof(k));
-	crypto_wipe(md, sizeof(md));
-}
-
 /*
  * The Redis key of an email's code: a keyed hash of the canonical
  * address, never the address itself.
@@ -72,7 +52,7 @@ captcha_key(const char *email, char out[65])
 
 	canon_ident(email, canon, sizeof(canon));
 	snprintf(buf, sizeof(buf), "e:%s", canon);
-	captcha_mac(buf, out);
+	datakey_mac_hex(DK_CAPTCHA, buf, out);
 }
 
 /* A code is stored as HMAC(key, email key:code): a Redis copy cannot
@@ -83,7 +63,7 @@ captcha_hash(const char *key, const char *code, char out[65])
 	char buf[128];
 
 	snprintf(buf, sizeof(buf), "c:%s:%s", key, code);
-	captcha_mac(buf, out);
+	datakey_mac_hex(DK_CAPTCHA, buf, out);
 	crypto_wipe(buf, sizeof(buf));
 }
 
