@@ -75,7 +75,7 @@ sign_in(struct req *r, const struct user *u)
 	    (second = mfa_enabled(u->id)) == -1)
 		resp_db_error(r);
 	else if (second)
-		mfa_challenge(r, u);
+		mfa_challenge(r, u, second);
 	else
 		tokens_sign_in(r, u, "pwd", "login");
 	if (rehash != NULL)

@@ -113,13 +113,23 @@ factors(const char *uid)
 	return f;
 }
 
-/* Does user uid have a second factor (TOTP, a passkey)? 1, 0, or -1. */
+/*
+ * The second factors of user uid, for login: a non-zero set (for
+ * mfa_challenge), 0 for none, -1 when Postgres failed.
+ */
 int
 mfa_enabled(const char *uid)
 {
+	return factors(uid);
+}
+
+/* Does user uid have TOTP on? 1, 0, -1. */
+int
+mfa_totp_on(const char *uid)
+{
 	int f = factors(uid);
 
-	return f == -1 ? -1 : f != 0;
+	return f == -1 ? -1 : (f & MFA_TOTP) != 0;
 }
 
 /* The ticket of an mfa_token: 1 with its hash and user, 0, or -1. */
@@ -310,22 +320,10 @@ recovery_canon(const char *in, char out[RECOVERY_LEN + 1])
 static void
 recovery_hash(const char *uid, const char *canon, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char k[32], md[32];
 	char msg[UUID_LEN + RECOVERY_LEN + 2];
-	int i;
 
 	snprintf(msg, sizeof(msg), "%s:%s", uid, canon);
-	if (datakey_sub(DK_RECOVERY, k) == -1 ||
-	    crypto_hmac_sha256(k, sizeof(k), msg, strlen(msg), md) == -1)
-		crypto_random(md, sizeof(md)); /* matches nothing */
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-	crypto_wipe(k, sizeof(k));
-	crypto_wipe(md, sizeof(md));
+	datakey_mac_hex(DK_RECOVERY, msg, out);
 	crypto_wipe(msg, sizeof(msg));
 }
 
@@ -476,14 +474,18 @@ handle_totp_setup(struct req *r)
 	for (i = 0; i < SECRET_BYTES; i++)
 		snprintf(hex + 2 * i, 3, "%02x", key[i]);
 	if ((p[1] = sealed = datakey_seal(DK_TOTP, uid, hex)) == NULL ||
-	    (res = db_exec(&q_totp_put, 2, p)) == NULL)
+	    db_begin() == -1 || (res = db_exec(&q_totp_put, 2, p)) == NULL)
 		goto fail;
 	if (PQntuples(res) != 1) {
+		db_rollback();
 		resp_error(r, ERR_INVALID_REQUEST,
 		    "A second factor is already active: remove it first");
 		goto out;
 	}
-	(void)audit_write(r, uid, "mfa_totp_setup", "success");
+	/* the secret and its audit row, or neither */
+	if (audit_write(r, uid, "mfa_totp_setup", "success") == -1 ||
+	    db_commit() == -1)
+		goto fail;
 	b32_encode(key, sizeof(key), b32, sizeof(b32));
 	if (url_encode(cfg.issuer, iss, sizeof(iss), "-._~") == -1 ||
 	    url_encode(auth_of(r)->sess.username, who, sizeof(who), "-._~") ==
@@ -580,7 +582,7 @@ codes_for_code(struct req *r, int confirm)
 	}
 	if (rc == 0) {
 		db_rollback();
-		if (confirm && mfa_enabled(uid) == 1)
+		if (confirm && mfa_totp_on(uid) == 1)
 			resp_error(r, ERR_INVALID_REQUEST,
 			    "The second factor is already active");
 		else
@@ -647,23 +649,18 @@ handle_totp_disable(struct req *r)
 }
 
 /*
- * Login of an account with a second factor, after its password: in the
- * caller's open transaction, a ticket for it, then 403 mfa_required
- * with the ticket (mfa_token) and the methods it has.
+ * Login of an account with second factors f (mfa_enabled), after its
+ * password: in the caller's open transaction, a ticket for it, then 403
+ * mfa_required with the ticket (mfa_token) and the methods it has.
  */
 void
-mfa_challenge(struct req *r, const struct user *u)
+mfa_challenge(struct req *r, const struct user *u, int f)
 {
 	char token[TOKEN_B64_LEN + 1], hash[65];
 	unsigned char raw[TOKEN_BYTES];
 	const char *p[3] = { hash, u->id, TICKET_TTL };
 	struct json_object *x, *m;
-	int f;
 
-	if ((f = factors(u->id)) == -1) {
-		resp_db_error(r);
-		return;
-	}
 	if (crypto_token(token, raw) == -1) {
 		resp_error(r, ERR_INTERNAL, NULL);
 		return;

@@ -10,9 +10,10 @@ struct req;
 struct user;
 
 int mfa_enabled(const char *uid);
-void mfa_challenge(struct req *, const struct user *);
+void mfa_challenge(struct req *, const struct user *, int factors);
 int mfa_ticket_user(const char *mfa_token, char hash[65], char *uid);
 int mfa_ticket_spend(const char *hash);
 int mfa_reset(const char *username);
+int mfa_totp_on(const char *uid);
 
 #endif

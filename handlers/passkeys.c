@@ -303,17 +303,19 @@ store_passkey(struct req *r, const char *cred_b64,
 	p[0] = id, p[1] = uid, p[2] = cred_b64, p[3] = der, p[4] = alg;
 	p[5] = count, p[6] = ad->flags & WA_FLAG_BE ? "t" : "f";
 	p[7] = ad->flags & WA_FLAG_BS ? "t" : "f", p[8] = name;
-	res = db_exec(&q_pk_add, 9, p);
+	res = db_begin() == -1 ? NULL : db_exec(&q_pk_add, 9, p);
 	free(der);
 	if (res == NULL) {
 		resp_db_error(r);
 		return;
 	}
-	if (PQntuples(res) != 1)
+	if (PQntuples(res) != 1) {
+		db_rollback();
 		resp_error(r, ERR_INVALID_REQUEST,
 		    "This passkey is registered already, or the account has "
 		    "20 passkeys");
-	else if (audit_write(r, uid, "passkey_added", "success") == -1)
+	} else if (audit_write(r, uid, "passkey_added", "success") == -1 ||
+	    db_commit() == -1) /* the passkey and its audit row, or neither */
 		resp_db_error(r);
 	else {
 		o = json_object_new_object();
@@ -424,17 +426,20 @@ own_passkey(struct req *r, struct db_stmt *q, const char *event)
 		resp_error(r, ERR_NOT_FOUND, "No such passkey");
 		return;
 	}
-	if ((res = db_exec(q, q == &q_pk_rename ? 3 : 2, p)) == NULL) {
+	if (db_begin() == -1 ||
+	    (res = db_exec(q, q == &q_pk_rename ? 3 : 2, p)) == NULL) {
 		resp_db_error(r);
 		return;
 	}
 	n = PQntuples(res);
 	PQclear(res);
 	if (n == 0) {
+		db_rollback();
 		resp_error(r, ERR_NOT_FOUND, "No such passkey");
 		return;
 	}
-	if (audit_write(r, auth_of(r)->uid, event, "success") == -1) {
+	if (audit_write(r, auth_of(r)->uid, event, "success") == -1 ||
+	    db_commit() == -1) {
 		resp_db_error(r);
 		return;
 	}
