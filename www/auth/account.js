@@ -187,41 +187,34 @@
 		});
 	});
 
-	FA.$("mfa-confirm").addEventListener("submit", function (ev) {
-		var form = ev.target;
-		ev.preventDefault();
-		FA.clear(form);
-		var code = form.code.value.replace(/\s+/g, "");
-		if (!/^[0-9]{6}$/.test(code)) return FA.fail(form, "code", "The code has 6 digits.");
-		FA.busy(form, true);
-		authed("POST", "/auth/mfa/totp/confirm", { code: code }).then(function (res) {
-			FA.busy(form, false);
-			if (res.status !== 200)
-				return FA.fail(form, "code", res.body.error === "invalid_credentials" ?
-					"That code is not right. Check the time on your phone, and wait for the next code." : FA.words(res));
-			form.reset();
+	/* A form that sends a 6-digit code to path and answers recovery codes. */
+	function codeForm(id, path, wrong, done) {
+		FA.$(id).addEventListener("submit", function (ev) {
+			var form = ev.target;
+			ev.preventDefault();
+			FA.clear(form);
+			var code = form.code.value.replace(/\s+/g, "");
+			if (!/^[0-9]{6}$/.test(code)) return FA.fail(form, "code", "The code has 6 digits.");
+			FA.busy(form, true);
+			authed("POST", path, { code: code }).then(function (res) {
+				FA.busy(form, false);
+				if (res.status !== 200)
+					return FA.fail(form, "code", res.body.error === "invalid_credentials" ? wrong : FA.words(res));
+				form.reset();
+				showCodes(res.body.recovery_codes);
+				done();
+			});
+		});
+	}
+
+	codeForm("mfa-confirm", "/auth/mfa/totp/confirm",
+		"That code is not right. Check the time on your phone, and wait for the next code.", function () {
 			FA.$("notice").textContent = "Two-step verification is on. Your other devices were signed out.";
-			showCodes(res.body.recovery_codes);
 			mfa().then(sessions);
 		});
-	});
-
-	FA.$("mfa-new-codes").addEventListener("submit", function (ev) {
-		var form = ev.target;
-		ev.preventDefault();
-		FA.clear(form);
-		var code = form.code.value.replace(/\s+/g, "");
-		if (!/^[0-9]{6}$/.test(code)) return FA.fail(form, "code", "The code has 6 digits.");
-		FA.busy(form, true);
-		authed("POST", "/auth/mfa/recovery-codes", { code: code }).then(function (res) {
-			FA.busy(form, false);
-			if (res.status !== 200)
-				return FA.fail(form, "code", res.body.error === "invalid_credentials" ? "That code is not right." : FA.words(res));
-			form.reset();
-			FA.$("notice").textContent = "New recovery codes: the old ones no longer work.";
-			showCodes(res.body.recovery_codes);
-			mfa();
-		});
+	codeForm("mfa-new-codes", "/auth/mfa/recovery-codes", "That code is not right.", function () {
+		FA.$("notice").textContent = "New recovery codes: the old ones no longer work.";
+		mfa();
 	});
 
 	FA.$("mfa-remove").addEventListener("submit", function (ev) {

@@ -50,6 +50,7 @@
 		second.hidden = false;
 		var hasCode = methods.indexOf("totp") >= 0, hasKey = methods.indexOf("passkey") >= 0 && FA.passkeys;
 		FA.$("use-passkey").hidden = !hasKey;
+		FA.$("use-passkey").textContent = hasCode ? "Use a passkey instead" : "Use your passkey";
 		FA.$("use-recovery").hidden = !hasCode;
 		FA.$("code-field").hidden = !hasCode;
 		second.querySelector("button[type=submit]").hidden = !hasCode;
