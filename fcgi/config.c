@@ -98,6 +98,14 @@ static const struct cfg_key keys[] = {
 	{ "AUTH_HASH_SOCKET", CFG_STR, O(hash_socket), 0, 0, "", 0 },
 	{ "AUTH_HASH_WORKERS", CFG_INT, O(hash_workers), 0, 256, "0", 0 },
 	{ "AUTH_HASH_NICE", CFG_INT, O(hash_nice), 0, 19, "10", 0 },
+	{ "AUTH_MAIL_TEMPLATES", CFG_STR, O(mail_templates), 0, 0,
+	    PKGDATADIR "/templates", 0 },
+	{ "AUTH_ACCOUNT_URL", CFG_STR, O(account_url), 0, 0,
+	    "http://127.0.0.1:8080/auth/account", 0 },
+	{ "AUTH_NOTICE_INTERVAL", CFG_INT, O(notice_interval), 1, 86400, "300",
+	    0 },
+	{ "AUTH_RL_EMAIL_CHANGE", CFG_INT, O(rl_email_change), 1, 1000000, "5",
+	    0 },
 };
 #undef O
 

@@ -49,10 +49,14 @@ struct config {
 	char *webauthn_rp_id;     /* AUTH_WEBAUTHN_RP_ID ("": no passkeys) */
 	char *webauthn_rp_name;   /* AUTH_WEBAUTHN_RP_NAME */
 	char *webauthn_origins;   /* AUTH_WEBAUTHN_ORIGINS, space-separated */
-	char *smtp_tls;    /* AUTH_SMTP_TLS: required|opportunistic|none */
-	char *hash_socket; /* AUTH_HASH_SOCKET: the hashing pool's */
-	long hash_workers; /* AUTH_HASH_WORKERS, 0 = 1 per core */
-	long hash_nice;    /* AUTH_HASH_NICE: its CPU niceness */
+	char *smtp_tls;       /* AUTH_SMTP_TLS: required|opportunistic|none */
+	char *hash_socket;    /* AUTH_HASH_SOCKET: the hashing pool's */
+	long hash_workers;    /* AUTH_HASH_WORKERS, 0 = 1 per core */
+	long hash_nice;       /* AUTH_HASH_NICE: its CPU niceness */
+	char *mail_templates; /* AUTH_MAIL_TEMPLATES: the templates' dir */
+	char *account_url;    /* AUTH_ACCOUNT_URL: linked from notices */
+	long notice_interval; /* AUTH_NOTICE_INTERVAL: per kind, address */
+	long rl_email_change; /* AUTH_RL_EMAIL_CHANGE: requests per user */
 };
 
 extern struct config cfg;

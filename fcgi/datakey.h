@@ -22,5 +22,6 @@ int datakey_is_ours(const char *label, const char *sealed);
 #define DK_WEB      "fcgi-auth browser session cookie"
 #define DK_TOTP     "fcgi-auth totp secret"
 #define DK_RECOVERY "fcgi-auth recovery code"
+#define DK_DEVICE   "fcgi-auth known device"
 
 #endif

@@ -160,7 +160,8 @@ void
 handle_captcha(struct req *r)
 {
 	const char *email = r->arg[CAPTCHA_EMAIL];
-	char key[65], code[7];
+	struct mail_vars mv = { { NULL } };
+	char key[65], code[7], minutes[8];
 	struct json_object *o;
 	long retry;
 	int rc;
@@ -177,11 +178,10 @@ handle_captcha(struct req *r)
 			resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 		return;
 	}
-	rc = mail_queuef("captcha", email, "Your registration code",
-	    "Your "
-	    "registration code is %s\n\nIt is valid for 10 minutes. If you did "
-	    "not ask for it, ignore this message.\n",
-	    code);
+	mv.v[MV_CODE] = code;
+	snprintf(minutes, sizeof(minutes), "%d", CODE_TTL / 60);
+	mv.v[MV_MINUTES] = minutes;
+	rc = mail_send(MAIL_CAPTCHA, email, &mv);
 	crypto_wipe(code, sizeof(code));
 	if (rc == -1) {
 		freeReplyObject(cache_cmd("DEL fa:ccr:%s fa:cc:%s", key, key));

@@ -1,8 +1,15 @@
 /* The password-guessing limits of login_limits.h, over ratelimit.c's counters. */
+#include <libpq-fe.h>
+
+#include "audit.h"
+#include "authn.h"
 #include "config.h"
+#include "errors.h"
 #include "login_limits.h"
+#include "password.h"
 #include "ratelimit.h"
 #include "request.h"
+#include "users.h"
 
 /* Is the client address over its failed-login limit? */
 int
@@ -83,4 +90,40 @@ limit_ip_failed(struct req *r)
 
 	(void)rl_hit("login-ip", r->remote_addr, cfg.rl_login_ip, cfg.rl_window,
 	    &retry);
+}
+
+/*
+ * The password again, for a change to the account (its second factor,
+ * its deletion): as a wrong current password on POST /auth/password, it
+ * counts like a failed login of the account. 0 when right; -1 with the
+ * answer written.
+ */
+int
+reauthenticate(struct req *r, const char *password, const char *event)
+{
+	const char *uid = auth_of(r)->uid;
+	struct user u;
+	PGresult *res;
+	long retry;
+	int ok;
+
+	if (limit_login_account(uid, &retry)) {
+		(void)audit_write(r, uid, event, "rate_limited");
+		resp_rate_limited(r, retry);
+		return -1;
+	}
+	if ((res = user_by_id(uid)) == NULL) {
+		resp_db_error(r);
+		return -1;
+	}
+	ok = user_read(res, 0, &u) == 0 && pw_verify(password, u.password_hash);
+	PQclear(res);
+	if (!ok) {
+		limit_account_failed(uid);
+		(void)audit_write(r, uid, event, "wrong_password");
+		resp_error(r, ERR_INVALID_CREDENTIALS, "Password is incorrect");
+		return -1;
+	}
+	limit_login_clear(uid);
+	return 0;
 }

@@ -19,5 +19,6 @@ int limit_mfa_over(struct req *, const char *uid, long *retry);
 void limit_mfa_failed(struct req *, const char *uid);
 void limit_mfa_clear(const char *uid);
 void limit_ip_failed(struct req *);
+int reauthenticate(struct req *, const char *password, const char *event);
 
 #endif

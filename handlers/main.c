@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mfa.h"
+#include "outbox.h"
 #include "migrate.h"
 #include "password.h"
 #include "routes.h"
@@ -104,6 +105,12 @@ load_all(const char *file, int first)
 		if (first)
 			return -1;
 	}
+	if (mail_templates_load(cfg.mail_templates, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fcgi-auth: AUTH_MAIL_TEMPLATES: %s\n", err);
+		log_err("AUTH_MAIL_TEMPLATES: %s", err);
+		if (first)
+			return -1;
+	}
 	if (!first)
 		cfg_free(&prev);
 	return 0;
@@ -177,12 +184,15 @@ command(int check, int argc, char **argv)
 	log_set_level(cfg.log_level);
 	if (check) {
 		cfg_print(&cfg, stdout);
-		rc = !cfg.dev &&
-		    (jwt_init(err, sizeof(err)) == -1 ||
-		        datakey_load(err, sizeof(err)) == -1);
+		rc = (!cfg.dev &&
+		         (jwt_init(err, sizeof(err)) == -1 ||
+		             datakey_load(err, sizeof(err)) == -1)) ||
+		    mail_templates_load(cfg.mail_templates, err, sizeof(err)) ==
+		        -1;
 		if (rc)
 			fprintf(stderr, "fcgi-auth: %s\n", err);
 		datakey_free();
+		mail_templates_free();
 		return rc;
 	}
 	if (strcmp(argv[0], "migrate") == 0 && argc <= 2)
@@ -191,9 +201,18 @@ command(int check, int argc, char **argv)
 	    strcmp(argv[1], "set-role") == 0)
 		rc = cmd_set_role(argv[2], argv[3]);
 	else if (strcmp(argv[0], "user") == 0 && argc == 3 &&
-	    strcmp(argv[1], "reset-mfa") == 0)
-		rc = cmd_reset_mfa(argv[2]);
-	else
+	    strcmp(argv[1], "reset-mfa") == 0) {
+		/* it mails the user: the outbox needs the key and templates */
+		if (datakey_load(err, sizeof(err)) == -1 ||
+		    mail_templates_load(cfg.mail_templates, err, sizeof(err)) ==
+		        -1) {
+			fprintf(stderr, "fcgi-auth: %s\n", err);
+			rc = 1;
+		} else
+			rc = cmd_reset_mfa(argv[2]);
+		datakey_free();
+		mail_templates_free();
+	} else
 		usage();
 	db_close();
 	cfg_free(&cfg);
@@ -226,6 +245,7 @@ serve(const char *sock)
 	jwt_free();
 	datakey_free();
 	pw_free_common();
+	mail_templates_free();
 	cfg_free(&cfg);
 	return rc;
 }

@@ -30,6 +30,7 @@
 #include "errors.h"
 #include "login_limits.h"
 #include "mfa.h"
+#include "outbox.h"
 #include "password.h"
 #include "ratelimit.h"
 #include "routes.h"
@@ -366,41 +367,6 @@ recovery_new(const char *uid)
 	return codes;
 }
 
-/*
- * The password again, for a change to the second factor: as a wrong
- * current password on POST /auth/password, it counts like a failed
- * login of the account. 0 when right; -1 with the answer written.
- */
-static int
-reauth(struct req *r, const char *password, const char *event)
-{
-	const char *uid = auth_of(r)->uid;
-	struct user u;
-	PGresult *res;
-	long retry;
-	int ok;
-
-	if (limit_login_account(uid, &retry)) {
-		(void)audit_write(r, uid, event, "rate_limited");
-		resp_rate_limited(r, retry);
-		return -1;
-	}
-	if ((res = user_by_id(uid)) == NULL) {
-		resp_db_error(r);
-		return -1;
-	}
-	ok = user_read(res, 0, &u) == 0 && pw_verify(password, u.password_hash);
-	PQclear(res);
-	if (!ok) {
-		limit_account_failed(uid);
-		(void)audit_write(r, uid, event, "wrong_password");
-		resp_error(r, ERR_INVALID_CREDENTIALS, "Password is incorrect");
-		return -1;
-	}
-	limit_login_clear(uid);
-	return 0;
-}
-
 static void
 refused_code(struct req *r, const char *uid, const char *event)
 {
@@ -467,7 +433,7 @@ handle_totp_setup(struct req *r)
 	PGresult *res = NULL;
 	int i;
 
-	if (reauth(r, r->arg[MFA_PASSWORD], "mfa_totp_setup") == -1)
+	if (reauthenticate(r, r->arg[MFA_PASSWORD], "mfa_totp_setup") == -1)
 		return;
 	if (crypto_random(key, sizeof(key)) == -1)
 		goto fail;
@@ -529,13 +495,15 @@ out:
  * answer o (or {"ok":true,...} when o is NULL).
  */
 static void
-factor_changed(struct req *r, const char *event, struct json_object *o)
+factor_changed(struct req *r, const char *event, enum mail_kind k,
+    struct json_object *o)
 {
 	struct auth *a = auth_of(r);
 	PGresult *rev;
 
-	if ((rev = session_revoke(REVOKE_OTHERS, a->uid, a->sid, event)) ==
-	    NULL) {
+	if (mfa_notice(r, k, "an authenticator app (TOTP)") == -1 ||
+	    (rev = session_revoke(REVOKE_OTHERS, a->uid, a->sid, event)) ==
+	        NULL) {
 		json_object_put(o);
 		resp_db_error(r);
 		return;
@@ -553,6 +521,21 @@ factor_changed(struct req *r, const char *event, struct json_object *o)
 	} else
 		json_object_put(o);
 	PQclear(rev);
+}
+
+/*
+ * In the caller's transaction: the security notice that a second factor
+ * of the signed-in user was added or removed (k).
+ */
+int
+mfa_notice(struct req *r, enum mail_kind k, const char *factor)
+{
+	struct auth *a = auth_of(r);
+	struct mail_vars mv = { { NULL } };
+
+	mv.v[MV_USERNAME] = a->sess.username;
+	mv.v[MV_FACTOR] = factor;
+	return mail_notice(r, k, a->sess.email, &mv);
 }
 
 /*
@@ -596,7 +579,7 @@ codes_for_code(struct req *r, int confirm)
 	o = json_object_new_object();
 	json_object_object_add(o, "recovery_codes", codes);
 	if (confirm)
-		factor_changed(r, event, o);
+		factor_changed(r, event, MAIL_FACTOR_ADDED, o);
 	else if (audit_write(r, uid, event, "success") == -1 ||
 	    db_commit() == -1) {
 		json_object_put(o);
@@ -627,7 +610,7 @@ handle_totp_disable(struct req *r)
 	PGresult *res;
 	int n;
 
-	if (reauth(r, r->arg[MFA_PASSWORD], "mfa_totp_disabled") == -1)
+	if (reauthenticate(r, r->arg[MFA_PASSWORD], "mfa_totp_disabled") == -1)
 		return;
 	if (db_begin() == -1 || (res = db_exec(&q_totp_del, 1, p)) == NULL) {
 		resp_db_error(r);
@@ -645,7 +628,7 @@ handle_totp_disable(struct req *r)
 		resp_db_error(r);
 		return;
 	}
-	factor_changed(r, "mfa_totp_disabled", NULL);
+	factor_changed(r, "mfa_totp_disabled", MAIL_FACTOR_REMOVED, NULL);
 }
 
 /*
@@ -693,19 +676,22 @@ mfa_challenge(struct req *r, const struct user *u, int f)
 	    "A second factor is required: POST /auth/mfa/verify", x);
 }
 
-/* The second factor of a ticket's user: 1 right, 0 wrong, -1 Postgres. */
+/*
+ * A TOTP code, else a recovery code, of user uid, spent in the caller's
+ * transaction: 1 right, 0 wrong, -1 Postgres.
+ */
 static int
-second_factor(struct req *r, const char *uid)
+code_spend(const char *uid, const char *totp, const char *recovery)
 {
-	const char *code = r->arg[MFA_V_CODE], *rc = r->arg[MFA_V_RECOVERY];
 	char canon[RECOVERY_LEN + 1], h[65];
 	const char *p[2] = { uid, h };
 	PGresult *res;
 	int ok;
 
-	if (code != NULL && *code)
-		return totp_spend(uid, code, 1, &q_totp_step);
-	if (rc == NULL || recovery_canon(rc, canon) == -1)
+	if (totp != NULL && *totp &&
+	    (ok = totp_spend(uid, totp, 1, &q_totp_step)) != 0)
+		return ok;
+	if (recovery == NULL || recovery_canon(recovery, canon) == -1)
 		return 0;
 	recovery_hash(uid, canon, h);
 	crypto_wipe(canon, sizeof(canon));
@@ -713,6 +699,36 @@ second_factor(struct req *r, const char *uid)
 		return -1;
 	ok = PQntuples(res) == 1;
 	PQclear(res);
+	return ok;
+}
+
+/* The second factor of a ticket's user: 1 right, 0 wrong, -1 Postgres. */
+static int
+second_factor(struct req *r, const char *uid)
+{
+	const char *code = r->arg[MFA_V_CODE];
+
+	if (code != NULL && *code)
+		return code_spend(uid, code, NULL);
+	return code_spend(uid, NULL, r->arg[MFA_V_RECOVERY]);
+}
+
+/*
+ * A code for an action of the signed-in user (account deletion, email
+ * change): a TOTP code or a recovery code, spent in the caller's
+ * transaction. 1 right, 0 wrong, -1 Postgres; wrong ones count against
+ * the same limit as wrong codes at login.
+ */
+int
+mfa_code_ok(struct req *r, const char *uid, const char *code)
+{
+	long retry;
+	int ok;
+
+	if (code == NULL || limit_mfa_over(r, uid, &retry))
+		return 0;
+	if ((ok = code_spend(uid, code, code)) == 0)
+		limit_mfa_failed(r, uid);
 	return ok;
 }
 
@@ -795,7 +811,7 @@ handle_mfa_verify(struct req *r)
 }
 
 static struct db_stmt q_uid_by_name = DB_STMT("mfa_user_by_name",
-    "SELECT id FROM users WHERE lower(username) = lower($1)");
+    "SELECT id, email, username FROM users WHERE lower(username) = lower($1)");
 static struct db_stmt q_reset[] = {
 	DB_STMT("mfa_reset_totp", "DELETE FROM mfa_totp WHERE user_id = $1"),
 	DB_STMT("mfa_reset_codes",
@@ -816,19 +832,25 @@ int
 mfa_reset(const char *username)
 {
 	const char *p[1] = { username };
-	char uid[UUID_LEN + 1];
+	struct mail_vars mv = { { NULL } };
+	char uid[UUID_LEN + 1], email[256], name[72];
 	PGresult *res, *rev;
 	size_t i;
 	int n;
 
 	if ((res = db_exec(&q_uid_by_name, 1, p)) == NULL)
 		return -1;
-	if ((n = PQntuples(res)) == 1)
+	if ((n = PQntuples(res)) == 1) {
 		str_copy(uid, sizeof(uid), db_value(res, 0, "id"));
+		str_copy(email, sizeof(email), db_value(res, 0, "email"));
+		str_copy(name, sizeof(name), db_value(res, 0, "username"));
+	}
 	PQclear(res);
 	if (n != 1)
 		return 1;
 	p[0] = uid;
+	mv.v[MV_USERNAME] = name;
+	mv.v[MV_FACTOR] = "every second factor, by an operator's reset";
 	if (db_begin() == -1)
 		return -1;
 	for (i = 0; i < sizeof(q_reset) / sizeof(q_reset[0]); i++)
@@ -836,8 +858,9 @@ mfa_reset(const char *username)
 			db_rollback();
 			return -1;
 		}
-	if ((rev = session_revoke(REVOKE_USER, uid, NULL, "mfa_reset")) ==
-	    NULL) {
+	if (mail_notice(NULL, MAIL_FACTOR_REMOVED, email, &mv) == -1 ||
+	    (rev = session_revoke(REVOKE_USER, uid, NULL, "mfa_reset")) ==
+	        NULL) {
 		db_rollback();
 		return -1;
 	}

@@ -315,6 +315,7 @@ store_passkey(struct req *r, const char *cred_b64,
 		    "This passkey is registered already, or the account has "
 		    "20 passkeys");
 	} else if (audit_write(r, uid, "passkey_added", "success") == -1 ||
+	    mfa_notice(r, MAIL_FACTOR_ADDED, "a passkey") == -1 ||
 	    db_commit() == -1) /* the passkey and its audit row, or neither */
 		resp_db_error(r);
 	else {
@@ -439,6 +440,8 @@ own_passkey(struct req *r, struct db_stmt *q, const char *event)
 		return;
 	}
 	if (audit_write(r, auth_of(r)->uid, event, "success") == -1 ||
+	    (q == &q_pk_del &&
+	        mfa_notice(r, MAIL_FACTOR_REMOVED, "a passkey") == -1) ||
 	    db_commit() == -1) {
 		resp_db_error(r);
 		return;

@@ -14,21 +14,25 @@
 #include "db.h"
 #include "errors.h"
 #include "login_limits.h"
+#include "outbox.h"
 #include "password.h"
 #include "ratelimit.h"
 #include "routes.h"
 #include "session.h"
 #include "users.h"
 
-/* In one transaction: the hash, the other sessions' revocation, audit. */
+/* In one transaction: the hash, the notice, the other sessions' end, audit. */
 static void
 change(struct req *r, const char *hash)
 {
 	struct auth *a = auth_of(r);
+	struct mail_vars mv = { { NULL } };
 	struct json_object *o;
 	PGresult *rev;
 
+	mv.v[MV_USERNAME] = a->sess.username;
 	if (db_begin() == -1 || user_set_hash(a->uid, hash) == -1 ||
+	    mail_notice(r, MAIL_PASSWORD_CHANGED, a->sess.email, &mv) == -1 ||
 	    (rev = session_revoke(REVOKE_OTHERS, a->uid, a->sid,
 	         "password_change")) == NULL) {
 		resp_db_error(r);

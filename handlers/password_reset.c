@@ -3,6 +3,7 @@
  * only their SHA-256 is stored, and they are consumed by one conditional
  * UPDATE, so a token works exactly once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,19 +70,17 @@ time_floor(const struct req *r)
 static int
 send_link(const struct user *u)
 {
-	char link[4200];
+	struct mail_vars mv = { { NULL } };
+	char link[4200], minutes[24];
 	int rc = -1;
 
-	if (link_issue(&q_set, u->id, cfg.reset_ttl, cfg.reset_password_url,
-	        link, sizeof(link)) == 0)
-		rc = mail_queuef("password_reset", u->email,
-		    "Reset your password",
-		    "Someone (hopefully you) asked to reset the password of "
-		    "the account %s.\n\nSet a new password here (the link "
-		    "works "
-		    "once, for %ld minutes):\n\n%s\n\nIf you did not ask for "
-		    "this, ignore this message; your password is unchanged.\n",
-		    u->username, cfg.reset_ttl / 60, link);
+	snprintf(minutes, sizeof(minutes), "%ld", cfg.reset_ttl / 60);
+	mv.v[MV_LINK] = link;
+	mv.v[MV_MINUTES] = minutes;
+	mv.v[MV_USERNAME] = u->username;
+	if (link_issue(&q_set, u->id, NULL, 0, cfg.reset_ttl,
+	        cfg.reset_password_url, link, sizeof(link)) == 0)
+		rc = mail_send(MAIL_PASSWORD_RESET, u->email, &mv);
 	crypto_wipe(link, sizeof(link));
 	return rc;
 }
@@ -132,19 +131,23 @@ handle_password_reset(struct req *r)
 
 /*
  * In one transaction: consume the token (another request may have used
- * it first), set the hash, end every session of the user.
+ * it first), set the hash, end every session of user u, tell u.
  */
 static void
-reset(struct req *r, const char *token_hash, const char *newhash)
+reset(struct req *r, const char *token_hash, const char *newhash,
+    const struct user *u)
 {
 	const char *p[2] = { token_hash, newhash };
+	struct mail_vars mv = { { NULL } };
 	PGresult *q, *rev = NULL;
 	struct json_object *o;
 
+	mv.v[MV_USERNAME] = u->username;
 	if ((q = link_consume(r, &q_consume, 2, p)) == NULL)
 		return;
 	if ((rev = session_revoke(REVOKE_USER, PQgetvalue(q, 0, 0), NULL,
-	         "password_reset")) == NULL)
+	         "password_reset")) == NULL ||
+	    mail_notice(r, MAIL_PASSWORD_RESET_DONE, u->email, &mv) == -1)
 		resp_db_error(r);
 	else if (session_revoke_commit(r, rev, PQgetvalue(q, 0, 0),
 	             "password_reset") == 0) {
@@ -185,7 +188,7 @@ handle_password_reset_confirm(struct req *r)
 	else if ((newhash = pw_hash(pw)) == NULL)
 		resp_error(r, ERR_INTERNAL, NULL);
 	else {
-		reset(r, hash, newhash);
+		reset(r, hash, newhash, &u);
 		pw_hash_free(newhash);
 	}
 	PQclear(res);

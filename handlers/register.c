@@ -1,4 +1,5 @@
 /* POST /auth/register: a new account, and its verification mail. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,17 +51,16 @@ queue_verification(const char *uid, const char *email)
 	static struct db_stmt q_verify_insert = DB_STMT("verify_insert",
 	    "INSERT INTO email_verifications (token_hash, user_id, expires_at) "
 	    "VALUES ($1, $2, now() + make_interval(secs => $3))");
-	char link[4200];
+	struct mail_vars mv = { { NULL } };
+	char link[4200], hours[24];
 	int rc = -1;
 
-	if (link_issue(&q_verify_insert, uid, cfg.verify_ttl,
+	snprintf(hours, sizeof(hours), "%ld", cfg.verify_ttl / 3600);
+	mv.v[MV_LINK] = link;
+	mv.v[MV_HOURS] = hours;
+	if (link_issue(&q_verify_insert, uid, NULL, 0, cfg.verify_ttl,
 	        cfg.email_verify_url, link, sizeof(link)) == 0)
-		rc = mail_queuef("email_verify", email,
-		    "Confirm your email address",
-		    "Welcome! Confirm your email address by opening this link "
-		    "(it works once, for %ld hours):\n\n%s\n\nIf you did not "
-		    "create an account, ignore this message.\n",
-		    cfg.verify_ttl / 3600, link);
+		rc = mail_send(MAIL_EMAIL_VERIFY, email, &mv);
 	crypto_wipe(link, sizeof(link));
 	return rc;
 }

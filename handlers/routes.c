@@ -104,6 +104,21 @@ static const struct field passkey[] = {
 	    NULL },
 };
 
+static const struct field deletion[] = {
+	[DEL_PASSWORD] = { "password", { NULL }, FT_TEXT, FF_REQUIRED, PW, NULL,
+	    NULL, NULL },
+	[DEL_CODE] = { "code", { NULL }, FT_TEXT, 0, 32, NULL, NULL, NULL },
+};
+
+static const struct field emailchange[] = {
+	[EMC_NEW] = { "new_email", { NULL }, FT_TEXT, FF_REQUIRED, 320,
+	    valid_email, "Field 'new_email' must be a valid email address",
+	    NULL },
+	[EMC_PASSWORD] = { "password", { NULL }, FT_TEXT, FF_REQUIRED, PW, NULL,
+	    NULL, NULL },
+	[EMC_CODE] = { "code", { NULL }, FT_TEXT, 0, 32, NULL, NULL, NULL },
+};
+
 /* clang-format off: the table reads as columns */
 #define B16K    BODY_MAX_DEFAULT
 #define BODY(f) B16K, f, sizeof(f) / sizeof(f[0])
@@ -135,6 +150,10 @@ static const struct route rows[] = {
 	{ M_GET, "/user/info", handle_user_info, R_AUTH, NOBODY },
 	{ M_PATCH, "/user/info", handle_user_info_patch, R_AUTH | JSON,
 	    BODY(profile) },
+	{ M_POST, "/user/delete", handle_user_delete, R_AUTH | JSON | R_HASH,
+	    BODY(deletion) },
+	{ M_POST, "/auth/email", handle_email_change, R_AUTH | JSON | R_HASH,
+	    BODY(emailchange) },
 	{ M_POST, "/auth/password", handle_password_change,
 	    R_AUTH | JSON | R_HASH, BODY(pwchange) },
 	{ M_POST, "/auth/logout", handle_logout, AUTH_C, ANYBODY },

@@ -23,6 +23,8 @@ enum { MFA_PASSWORD };                            /* totp setup, removal */
 enum { MFA_CODE };                                /* confirm, new codes */
 enum { MFA_V_TOKEN, MFA_V_CODE, MFA_V_RECOVERY }; /* mfa/verify */
 enum { PK_NAME, PK_MFA_TOKEN };                   /* passkeys */
+enum { DEL_PASSWORD, DEL_CODE };                  /* user/delete */
+enum { EMC_NEW, EMC_PASSWORD, EMC_CODE };         /* auth/email */
 
 int valid_captcha_type(const char *);
 
@@ -46,6 +48,8 @@ void handle_logout_all(struct req *);
 void handle_sessions_list(struct req *);
 void handle_session_delete(struct req *);
 void handle_verify_email(struct req *);
+void handle_email_change(struct req *);
+int email_change_confirm(struct req *, const char *hash);
 void handle_password_reset(struct req *);
 void handle_password_reset_confirm(struct req *);
 void handle_totp_setup(struct req *);
@@ -61,5 +65,6 @@ void handle_passkey_delete(struct req *);
 void handle_passkey_rename(struct req *);
 void handle_passkey_login_options(struct req *);
 void handle_passkey_login(struct req *);
+void handle_user_delete(struct req *);
 
 #endif

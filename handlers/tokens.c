@@ -10,6 +10,7 @@
 #include "counters.h"
 #include "crypto.h"
 #include "db.h"
+#include "devices.h"
 #include "errors.h"
 #include "jwt.h"
 #include "metrics.h"
@@ -57,8 +58,9 @@ token_body(struct req *r, const struct jwt_subject *who, const char *refresh,
 
 /*
  * In the caller's open transaction: a session for u, signed in by amr
- * (the sessions the per-user limit ends, the audit row of event), the
- * COMMIT; then the mirror, the cookies and the login answer.
+ * (the sessions the per-user limit ends, the device and its notice, the
+ * audit row of event), the COMMIT; then the mirror, the cookies and the
+ * login answer.
  */
 void
 tokens_sign_in(struct req *r, const struct user *u, const char *amr,
@@ -66,11 +68,14 @@ tokens_sign_in(struct req *r, const struct user *u, const char *amr,
 {
 	struct new_session s;
 	struct jwt_subject who;
+	struct device d;
 
-	if (session_create(r, u->id, amr, &s) == -1)
+	if (session_create(r, u->id, amr, &s) == -1 ||
+	    device_sign_in(r, u, &d) == -1)
 		resp_db_error(r);
 	else if (session_revoke_commit(r, s.trimmed, u->id, event) == 0) {
 		metrics_inc(MET_LOGIN_SUCCESS);
+		device_cookie_set(r, &d);
 		session_start(r, &s, u, amr);
 		req_set_who(r, u->id);
 		who = (struct jwt_subject){ u->id, s.sid, u->email, amr,
@@ -83,23 +88,27 @@ tokens_sign_in(struct req *r, const struct user *u, const char *amr,
 /*
  * A new single-use link for id: BASE?token=TOKEN into link (for the
  * mail), and, in the caller's transaction, q run with ($1 the token's
- * SHA-256 hex, $2 id, $3 ttl seconds) to store it; the token itself is
- * not kept. 0, or -1.
+ * SHA-256 hex, $2 id, $3 ttl seconds, then $4.. the nmore values of
+ * more) to store it; the token itself is not kept. 0, or -1.
  */
 int
-link_issue(struct db_stmt *q, const char *id, long ttl, const char *base,
-    char *link, size_t linklen)
+link_issue(struct db_stmt *q, const char *id, const char *const *more,
+    int nmore, long ttl, const char *base, char *link, size_t linklen)
 {
 	char token[TOKEN_B64_LEN + 1], hash[65], secs[24];
-	const char *p[3] = { hash, id, secs };
+	const char *p[6] = { hash, id, secs, NULL, NULL, NULL };
 	unsigned char raw[TOKEN_BYTES];
-	int rc = -1;
+	int i, rc = -1;
 
+	if (nmore < 0 || nmore > 3)
+		return -1;
+	for (i = 0; i < nmore; i++)
+		p[3 + i] = more[i];
 	if (crypto_token(token, raw) == 0 &&
 	    mail_link(link, linklen, base, token) == 0) {
 		crypto_sha256_hex(token, strlen(token), hash);
 		snprintf(secs, sizeof(secs), "%ld", ttl);
-		rc = db_run(q, 3, p);
+		rc = db_run(q, 3 + nmore, p);
 	}
 	crypto_wipe(token, sizeof(token));
 	crypto_wipe(raw, sizeof(raw));

@@ -1,4 +1,7 @@
-/* POST /auth/verify-email {token} and GET /verify?token= (seed 001). */
+/*
+ * POST /auth/verify-email {token} and GET /verify?token= (seed 001): the
+ * link of a new account's address, or of an email change (account.c).
+ */
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
@@ -30,8 +33,18 @@ handle_verify_email(struct req *r)
 	if (link_token_hash(r, r->method == M_POST ? r->arg[LINK_TOKEN] : NULL,
 	        hash) == -1)
 		return;
-	if ((q = link_consume(r, &q_consume, 1, p)) == NULL)
+	if (db_begin() == -1 || (q = db_exec(&q_consume, 1, p)) == NULL) {
+		resp_db_error(r);
 		return;
+	}
+	if (PQntuples(q) != 1) {
+		PQclear(q);
+		if (email_change_confirm(r, hash) == 0) {
+			db_rollback();
+			resp_error(r, ERR_INVALID_LINK_TOKEN, NULL);
+		}
+		return;
+	}
 	if (user_set_verified(PQgetvalue(q, 0, 0)) == -1 ||
 	    audit_write(r, PQgetvalue(q, 0, 0), "email_verify", "success") ==
 	        -1 ||

@@ -121,11 +121,15 @@ ok(login_user($p), 'the new password logs in');
 is(api(POST => '/auth/login', json => { username => $p->{username},
     password => 'pw-old' })->{status}, 401, 'the old one does not');
 
+like(wait_mail($p->{email}, count => 3), qr/Subject: Your password was reset.*Address: /s,
+    'the reset mails a notice (time, device, address)');
+
 # Expired reset token; a new request replaces the previous token.
 api(POST => '/password-reset', json => { email => $p->{email}, username => $p->{username} });
-my $old = mail_token(wait_mail($p->{email}, count => 3));
+my $old = mail_token(wait_mail($p->{email}, count => 4));
+ok($old, 'a reset link');
 api(POST => '/password-reset', json => { email => $p->{email} });
-my $new = mail_token(wait_mail($p->{email}, count => 4));
+my $new = mail_token(wait_mail($p->{email}, count => 5));
 isnt($new, $old, 'a second request sends a new token');
 is(api(POST => "/password-reset-confirm?token=$old", json => { new_password => 'third secret here',
     new_password_confirm => 'third secret here' })->{status}, 400, 'the replaced token is dead');
@@ -134,7 +138,7 @@ is(api(POST => "/password-reset-confirm?token=$new", json => { new_password => '
     new_password_confirm => 'third secret here' })->{status}, 400, 'an expired token is refused');
 api(POST => '/password-reset', json => { email => $p->{email}, username => 'someone-else' });
 sleep 1;
-is(scalar(mails_to($p->{email})), 4, 'a username that does not match sends nothing');
+is(scalar(mails_to($p->{email})), 5, 'a username that does not match sends nothing');
 
 # Links never come from the request's Host header.
 my $h = new_user(email => "host$tag\@example.com");

@@ -23,7 +23,7 @@ our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
     json_encode json_decode master_pid worker_pids wait_mail mail_token
     mails_to all_mails mirror_key redis metrics fcgi_request api_raw
-    set_cookies web_login cli);
+    set_cookies web_login cli mail_like totp_code);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -271,6 +271,25 @@ sub wait_mail {
 	my @m;
 	wait_until($o{timeout} // 10, sub { @m = mails_to($to, $o{dir}); @m >= $n });
 	return $m[$n - 1];
+}
+
+# Wait for a message to an address whose text matches re; returns it
+# (undef after the timeout).
+sub mail_like {
+	my ($to, $re, %o) = @_;
+	my ($m) = ();
+	wait_until($o{timeout} // 10, sub { ($m) = grep { $_ =~ $re } mails_to($to, $o{dir}); defined $m });
+	return $m;
+}
+
+# The TOTP code of a base32 secret at now + offset seconds, from an
+# independent implementation (Debian's oathtool, RFC 6238).
+sub totp_code {
+	my ($secret, $offset) = @_;
+	my $t = int(time) + ($offset // 0);
+	my $c = `oathtool --totp -b --now=\@$t $secret`;
+	chomp $c;
+	return $c;
 }
 
 sub mail_token {
