@@ -120,6 +120,8 @@ is($r->{json}{name}, 'Laptop', '... named');
 like($r->{json}{passkey_id} // '', qr/^[0-9a-f-]{36}$/, '... with an id');
 my $es_id = $r->{json}{passkey_id};
 is(register($j->{access_token}, attest(new_key(-7), $o))->{status}, 400, 'the same challenge again: 400 (single use)');
+like(mail_like($u->{email}, qr/Subject: A second factor was added/) // '', qr/\(a passkey\).*Device: /s,
+    'adding a passkey mails a notice');
 
 my $ed = new_key(-8);
 is(register($j->{access_token}, attest($ed, reg_options($j->{access_token}), fmt => 'packed'))->{status}, 201,
@@ -257,6 +259,8 @@ is(api(DELETE => "/auth/passkeys/$es_id", headers => bearer($oj->{access_token})
     'another user deleting it: 404');
 is(api(DELETE => "/auth/passkeys/$es_id", headers => bearer($j->{access_token}))->{status}, 200, 'delete: 200');
 is(api(DELETE => "/auth/passkeys/$es_id", headers => bearer($j->{access_token}))->{status}, 404, 'twice: 404');
+like(mail_like($u->{email}, qr/Subject: A second factor was removed/) // '', qr/\(a passkey\)/,
+    'removing one mails a notice');
 is(pk_login(assert_($es, login_options(), $u->{user_id}))->{status}, 401, 'a deleted passkey no longer signs in');
 my $ev = psql("SELECT string_agg(DISTINCT event, ' ') FROM audit_log WHERE user_id = '$u->{user_id}'");
 like($ev, qr/passkey_added.*passkey_removed.*passkey_renamed/, 'adding, removing and renaming are audited');

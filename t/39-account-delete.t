@@ -29,19 +29,59 @@ is(psql("SELECT count(*) FROM users WHERE id = '$u->{user_id}'"), 0, 'the profil
 cmp_ok(psql("SELECT count(*) FROM audit_log WHERE user_id = '$u->{user_id}'"), '>', 2, 'the audit rows stay');
 is(psql("SELECT count(*) FROM audit_log WHERE user_id = '$u->{user_id}' AND event = 'account_deleted' AND outcome = 'success'"),
     1, '... with one for the deletion');
-ok(wait_mail($u->{email}, count => 2) =~ /Your account was deleted/ || grep(/account was deleted/i, mails_to($u->{email})),
+like(mail_like($u->{email}, qr/Subject: Your account was deleted/) // '', qr/Address: +127\.0\.0\.1/,
     'a confirmation mail');
 is(api(POST => '/auth/register', json => { username => $u->{username}, email => $u->{email}, password => 'another fine passphrase' })->{status},
     201, 'the username and email are free again');
+
+# Deletion racing refreshes: whatever a refresh got, it dies with the account.
+for my $round (1 .. 3) {
+	my $v = new_user();
+	my $vj = login_user($v);
+	my @kids;
+	for my $n (1 .. 4) {
+		my $l = login_user($v);
+		pipe(my $rd, my $wr) or die;
+		my $pid = fork // die;
+		if (!$pid) {
+			close $rd;
+			my ($rt, @got) = ($l->{refresh_token});
+			for (1 .. 15) {
+				my $x = api(POST => '/auth/refresh', json => { refresh_token => $rt });
+				last unless $x->{status} == 200;
+				$rt = $x->{json}{refresh_token};
+				push @got, $x->{json}{access_token};
+			}
+			print $wr join("\n", $rt, @got), "\n";
+			exit 0;
+		}
+		close $wr;
+		push @kids, [ $pid, $rd ];
+	}
+	my $del = api(POST => '/user/delete', headers => bearer($vj->{access_token}), json => { password => $v->{password} });
+	is($del->{status}, 200, "round $round: the deletion, among refreshes: 200");
+	my (@access, @refresh);
+	for (@kids) {
+		my @l = map { chomp; $_ } readline($_->[1]);
+		waitpid $_->[0], 0;
+		push @refresh, shift @l;
+		push @access, @l;
+	}
+	my @live = grep { api(GET => '/auth/me', headers => bearer($_))->{status} != 401 } @access;
+	is(scalar @live, 0, '... not one of the ' . scalar(@access) . ' access tokens refreshes handed out works');
+	@live = grep { api(GET => '/auth/check', headers => bearer($_))->{status} != 401 } @access;
+	is(scalar @live, 0, '... at /auth/check either');
+	@live = grep { api(POST => '/auth/refresh', json => { refresh_token => $_ })->{status} != 401 } @refresh;
+	is(scalar @live, 0, '... and no refresh token refreshes');
+	is(psql("SELECT count(*) FROM sessions WHERE user_id = '$v->{user_id}'"), 0, '... no session row is left');
+}
 
 # With TOTP on, a code too.
 {
 	my $v = new_user();
 	my $vj = login_user($v);
 	my $s = api(POST => '/auth/mfa/totp', headers => bearer($vj->{access_token}), json => { password => $v->{password} })->{json};
-	my $t = int(time);
-	my $code = `oathtool --totp -b --now=\@$t $s->{secret}`;
-	chomp $code;
+	my $code = totp_code($s->{secret});
 	my $codes = api(POST => '/auth/mfa/totp/confirm', headers => bearer($vj->{access_token}), json => { code => $code })->{json}{recovery_codes};
 	$r = api(POST => '/user/delete', headers => bearer($vj->{access_token}), json => { password => $v->{password} });
 	is($r->{status}, 401, 'TOTP on, no code: 401');
@@ -51,4 +91,15 @@ is(api(POST => '/auth/register', json => { username => $u->{username}, email => 
 	is(psql("SELECT count(*) FROM mfa_totp WHERE user_id = '$v->{user_id}'"), 0, '... and the secret went with the user');
 }
 
+is(api(POST => '/user/delete', json => { password => 'x' })->{status}, 401, 'no Bearer token: 401');
+{
+	my $v = new_user();
+	my $vj = login_user($v);
+	is(api(POST => '/user/delete', headers => bearer($vj->{access_token}), json => {})->{status}, 400, 'no password: 400');
+	my $x = api(POST => '/user/delete', headers => bearer($vj->{access_token}), json => qq({"password":"a\xff"}));
+	is($x->{status}, 400, 'a password that is not UTF-8: 400');
+	is(psql("SELECT count(*) FROM users WHERE id = '$v->{user_id}'"), 1, '... the user is there');
+}
+
+ok(logs_clean(), 'clean logs');
 done_testing;
