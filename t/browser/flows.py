@@ -309,6 +309,10 @@ def flows(d):
     until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
     until(d, at("/auth/sign-in"))
     passkey_flows(d)
+    d.get(BASE + "/auth/account")
+    until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    until(d, at("/auth/sign-in"))
+    lifecycle_flows(d)
 
     v = csp_violations(d)
     ok(not v, "no Content-Security-Policy violation on any page", "\n".join(v))
@@ -455,6 +459,56 @@ def passkey_flows(d):
     until(d, EC.element_to_be_clickable((By.CSS_SELECTOR, "#passkeys li button.danger"))).send_keys(Keys.ENTER)
     ok(until(d, lambda x: not x.find_elements(By.CSS_SELECTOR, "#passkeys li")) is not None, "removing it")
     d.remove_virtual_authenticator()
+
+
+def lifecycle_flows(d):
+    """Change the email address on the account page and confirm it from
+    the mail; then delete the account, after its confirming step."""
+    u = new_user("l")
+    d.get(BASE + "/auth/sign-in?rd=/auth/account")
+    sign_in_keyboard(d, u["username"], u["password"])
+    until(d, at("/auth/account"))
+    new = "n" + u["email"]
+    box = until(d, EC.element_to_be_clickable((By.ID, "new_email")))
+    box.send_keys(new)
+    d.find_element(By.ID, "email_password").send_keys("not the password", Keys.ENTER)
+    err = until(d, lambda x: x.find_element(By.ID, "email_password-error").text or None)
+    ok(err is not None and "not right" in err, "an email change with a wrong password: a message beside it", err)
+    pw = d.find_element(By.ID, "email_password")
+    pw.clear()
+    pw.send_keys(u["password"], Keys.ENTER)
+    note = until(d, lambda x: "sent a link" in text_of(x, "notice") and text_of(x, "notice"))
+    ok(note is not None and new in note, "... with the password: the page says where the link went", text_of(d, "notice"))
+    ok(text_of(d, "p-email") == u["email"], "... and the address is unchanged until it is opened")
+    shot(d, "19-email-change-sent")
+    link = wait_link(new, "verify-email")
+    ok(link is not None, "the link went to the new address", link)
+    d.get(link)
+    st = until(d, lambda x: "now" in text_of(x, "status") and text_of(x, "status"))
+    ok(st is not None and new in st, "the verify page confirms the change and names the address", text_of(d, "status"))
+    shot(d, "20-email-changed")
+    d.get(BASE + "/auth/account")
+    ok(until(d, lambda x: text_of(x, "p-email") == new) is not None, "the account page shows the new address")
+
+    until(d, EC.element_to_be_clickable((By.ID, "delete-start"))).click()
+    ok(d.find_element(By.ID, "delete").is_displayed(), "deleting asks first, in a confirming step")
+    d.find_element(By.ID, "delete-cancel").click()
+    ok(not d.find_element(By.ID, "delete").is_displayed(), "... which can be cancelled")
+    until(d, EC.element_to_be_clickable((By.ID, "delete-start"))).click()
+    pw = until(d, EC.element_to_be_clickable((By.ID, "delete_password")))
+    pw.send_keys("not the password", Keys.ENTER)
+    err = until(d, lambda x: x.find_element(By.ID, "delete_password-error").text or None)
+    ok(err is not None and "not right" in err, "a wrong password: nothing deleted, a message beside it", err)
+    shot(d, "21-delete-confirm")
+    pw.clear()
+    pw.send_keys(u["password"], Keys.ENTER)
+    ok(until(d, lambda x: x.find_element(By.ID, "deleted").is_displayed()) is not None,
+       "with the password the account is deleted and the page says so")
+    shot(d, "22-deleted")
+    st, _ = api("POST", "/auth/login", {"username": u["username"], "password": u["password"]})
+    ok(st == 401, "the account no longer signs in", st)
+    d.get(BASE + "/demo/whoami")
+    ok(until(d, at("/auth/sign-in")) is not None, "the browser is signed out of the protected page", d.current_url)
 
 
 if __name__ == "__main__":

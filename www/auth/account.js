@@ -1,8 +1,9 @@
 /*
  * /auth/account: profile, sessions (this device marked, revoke one, sign
  * out, sign out everywhere), two-step verification (TOTP: set up with
- * a QR code, recovery codes shown once, new codes, turn off), password
- * change. The access token comes
+ * a QR code, recovery codes shown once, new codes, turn off), passkeys,
+ * password change, email change, account deletion (after a confirming
+ * step). The access token comes
  * from the refresh cookie and lives in a variable of this page only.
  */
 "use strict";
@@ -146,6 +147,8 @@
 		return authed("GET", "/auth/mfa").then(function (res) {
 			if (res.status !== 200) { FA.$("mfa-status").textContent = FA.words(res); return; }
 			var on = res.body.totp;
+			/* with TOTP on, an email change or a deletion asks for a code */
+			Array.prototype.forEach.call(document.querySelectorAll(".needs-code"), function (d) { d.hidden = !on; });
 			FA.$("mfa-status").textContent = on ?
 				"On: signing in asks for a code from your authenticator app. Recovery codes left: " +
 				res.body.recovery_codes_remaining + "." :
@@ -314,6 +317,63 @@
 						mfa();
 					});
 			});
+		});
+	});
+
+	/* --- email change, deletion ---------------------------------- */
+	FA.$("email").addEventListener("submit", function (ev) {
+		var form = ev.target, to = form.new_email.value.trim();
+		ev.preventDefault();
+		FA.clear(form);
+		if (!/^[^@\s]+@[^@\s]+$/.test(to)) return FA.fail(form, "new_email", "Please enter an email address.");
+		if (!form.password.value) return FA.fail(form, "password", "Please enter your password.");
+		var body = { new_email: to, password: form.password.value };
+		if (form.code.value.trim()) body.code = form.code.value.replace(/\s+/g, "");
+		FA.busy(form, true);
+		authed("POST", "/auth/email", body).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200) {
+				if (res.body.error === "invalid_credentials" && !/code/i.test(res.body.message || ""))
+					return FA.fail(form, "password", "That password is not right.");
+				return FA.failed(form, res, { invalid_credentials: "code", email_taken: "new_email" });
+			}
+			form.reset();
+			FA.$("notice").textContent = "We sent a link to " + to + ". Open it to finish the change.";
+		});
+	});
+
+	FA.$("delete-start").addEventListener("click", function () {
+		FA.$("delete-start").hidden = true;
+		FA.$("delete").hidden = false;
+		FA.$("delete_password").focus();
+	});
+	FA.$("delete-cancel").addEventListener("click", function () {
+		var form = FA.$("delete");
+		form.reset();
+		FA.clear(form);
+		form.hidden = true;
+		FA.$("delete-start").hidden = false;
+		FA.$("delete-start").focus();
+	});
+	FA.$("delete").addEventListener("submit", function (ev) {
+		var form = ev.target;
+		ev.preventDefault();
+		FA.clear(form);
+		if (!form.password.value) return FA.fail(form, "password", "Please enter your password.");
+		var body = { password: form.password.value };
+		if (form.code.value.trim()) body.code = form.code.value.replace(/\s+/g, "");
+		FA.busy(form, true);
+		authed("POST", "/user/delete", body).then(function (res) {
+			FA.busy(form, false);
+			if (res.status !== 200) {
+				if (res.body.error === "invalid_credentials" && !/code/i.test(res.body.message || ""))
+					return FA.fail(form, "password", "That password is not right.");
+				return FA.failed(form, res, { invalid_credentials: "code" });
+			}
+			token = null;
+			FA.$("account").hidden = true;
+			FA.$("notice").textContent = "";
+			FA.$("deleted").hidden = false;
 		});
 	});
 

@@ -1,4 +1,8 @@
-/* /auth/verify-email: the page EMAIL_VERIFY_URL points to. */
+/*
+ * /auth/verify-email: the page EMAIL_VERIFY_URL points to, for a new
+ * account's link and for an email change's (its answer names the new
+ * address).
+ */
 "use strict";
 
 (function () {
@@ -10,6 +14,14 @@
 		return;
 	}
 	FA.call("POST", "/auth/verify-email", { token: token }).then(function (res) {
-		status.textContent = res.status === 200 ? "Your email address is confirmed. Thank you." : FA.words(res);
+		if (res.status === 200 && res.body.email)
+			status.textContent = "Your email address is now " + res.body.email +
+				". Sign in with it from now on; your other devices were signed out.";
+		else if (res.status === 200)
+			status.textContent = "Your email address is confirmed. Thank you.";
+		else if (res.body.error === "email_taken")
+			status.textContent = "Another account took that address meanwhile, so your address is unchanged.";
+		else
+			status.textContent = FA.words(res);
 	});
 })();
