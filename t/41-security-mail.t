@@ -105,5 +105,28 @@ is(notices($u, $NEW), 1, 'a third device within AUTH_NOTICE_INTERVAL: no second 
 is(psql("SELECT count(*) FROM email_outbox WHERE kind = 'new_device' AND body LIKE '%DeviceB%'"), 0,
     'notices are sealed in the outbox');
 
+# Templates are checked when the service starts (and by --check-config).
+{
+	use File::Temp qw(tempdir);
+	my $t = tempdir(CLEANUP => 1);
+	chmod 0755, $t;
+	system('cp', glob(root_dir() . '/templates/*.txt'), $t) == 0 or die 'cp';
+	local $ENV{AUTH_MAIL_TEMPLATES} = $t;
+	my ($out, $rc) = cli($ENV{FCGI_AUTH_DIR}, '--check-config');
+	is($rc, 0, 'the shipped templates pass --check-config') or diag $out;
+	for my $bad (['no subject line', "Hello {{username}}\n"], ['an unknown placeholder', "Subject: Hi\n\nHello {{usrname}}\n"],
+	    ['a placeholder in the subject', "Subject: Hi {{username}}\n\nHello\n"], ['bytes that are not UTF-8', "Subject: Hi\n\nHello \xff\n"]) {
+		open my $fh, '>', "$t/new_device.txt" or die;
+		print $fh $bad->[1];
+		close $fh;
+		($out, $rc) = cli($ENV{FCGI_AUTH_DIR}, '--check-config');
+		isnt($rc, 0, "a template with $bad->[0] is refused");
+		like($out, qr{new_device\.txt}, '... naming the file');
+	}
+	unlink "$t/new_device.txt";
+	($out, $rc) = cli($ENV{FCGI_AUTH_DIR}, '--check-config');
+	like($out, qr{new_device\.txt: No such file}, 'a missing template is refused, named');
+}
+
 ok(logs_clean(), 'clean logs');
 done_testing;
