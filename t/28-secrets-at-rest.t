@@ -43,6 +43,17 @@ my $vtoken = mail_token($vmail);
 ok($vtoken, 'the verification mail arrived');
 unlike($dump, qr/\Q$vtoken\E/, 'nor the verification token');
 unlike($dump, qr/refresh_successor/, 'the refresh-successor secret is not in the database');
+# An email change's link, waiting (not yet confirmed).
+{
+	my $c = new_user();
+	my $cj = api(POST => '/auth/login', json => { username => $c->{username}, password => $c->{password} })->{json};
+	my $to = "moved-$c->{username}\@example.org";
+	is(api(POST => '/auth/email', headers => { Authorization => "Bearer $cj->{access_token}" },
+	    json => { new_email => $to, password => $c->{password} })->{status}, 200, 'an email change asked for');
+	my $ctoken = mail_token(mail_with($to, qr/^Subject: Confirm your new email address/m));
+	ok($ctoken, '... its link arrived');
+	unlike(dump_db(), qr/\Q$ctoken\E/, '... and its token is nowhere in a dump of the database');
+}
 # The link still works: the token was only ever hashed.
 like(api(POST => '/auth/password-reset-confirm', json => { token => $token,
     new_password => 'a brand new secret', new_password_confirm => 'a brand new secret' })->{body},

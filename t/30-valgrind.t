@@ -33,7 +33,20 @@ is(A(POST => '/auth/login', json => '{')->{status}, 400, 'malformed');
 is(A(GET => '/auth/me', headers => bearer('a.b.c'))->{status}, 401, 'junk token');
 is(A(GET => '/nope')->{status}, 404, 'unknown path');
 is(A(GET => '/logout')->{status}, 405, 'wrong method');
+# the account's lifecycle: an email change, its link, a new device, a deletion
+my $to = "vgnew$$\@example.org";
+is(A(POST => '/auth/email', headers => bearer($r->{json}{access_token}),
+    json => { new_email => $to, password => $u->{password} })->{status}, 200, 'email change');
+my $link;
+wait_until(20, sub { ($link) = map { mail_token($_) } grep { /Confirm your new email/ } mails_to($to, $dir); $link });
+is(A(POST => '/auth/verify-email', json => { token => $link // '' })->{status}, 200, 'email change confirmed');
+is(A(POST => '/auth/login', headers => { 'User-Agent' => 'another device' },
+    json => { username => $u->{username}, password => $u->{password} })->{status}, 200, 'a new device');
 is(A(POST => '/auth/logout-all', headers => bearer($r->{json}{access_token}))->{status}, 200, 'logout-all');
+my $d = new_user(base => $base);
+my $dj = login_user($d, base => $base);
+is(A(POST => '/user/delete', headers => bearer($dj->{access_token}), json => { password => $d->{password} })->{status},
+    200, 'account deletion');
 
 $st->down;
 my @logs = glob("$dir/log/valgrind/vg.*.log");
