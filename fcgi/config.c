@@ -106,6 +106,8 @@ static const struct cfg_key keys[] = {
 	    0 },
 	{ "AUTH_RL_EMAIL_CHANGE", CFG_INT, O(rl_email_change), 1, 1000000, "5",
 	    0 },
+	{ "AUTH_PAT_MAX_TTL", CFG_INT, O(pat_max_ttl), 60, 315360000,
+	    "31536000", 0 },
 };
 #undef O
 

@@ -57,6 +57,7 @@ struct config {
 	char *account_url;    /* AUTH_ACCOUNT_URL: linked from notices */
 	long notice_interval; /* AUTH_NOTICE_INTERVAL: per kind, address */
 	long rl_email_change; /* AUTH_RL_EMAIL_CHANGE: requests per user */
+	long pat_max_ttl;     /* AUTH_PAT_MAX_TTL: longest token life, s */
 };
 
 extern struct config cfg;

@@ -23,19 +23,46 @@ static int
 path_match(const struct route *rt, const char *path, char *param,
     size_t paramlen)
 {
-	size_t plen;
+	const char *hole, *tail;
+	size_t plen, tlen, n;
 
 	if (!(rt->flags & R_PARAM))
 		return strcmp(rt->path, path) == 0;
-	plen = strlen(rt->path);
+	/* "/a/{}/b": the segment in the hole; "/a/": the last segment */
+	hole = strstr(rt->path, "{}");
+	plen = hole ? (size_t)(hole - rt->path) : strlen(rt->path);
+	tail = hole ? hole + 2 : "";
+	tlen = strlen(tail);
 	if (strncmp(rt->path, path, plen) != 0)
 		return 0;
 	path += plen;
-	if (*path == '\0' || strchr(path, '/') != NULL ||
-	    strlen(path) >= paramlen)
+	n = strlen(path);
+	if (n <= tlen || strcmp(path + n - tlen, tail) != 0)
 		return 0;
-	memcpy(param, path, strlen(path) + 1);
+	n -= tlen;
+	if (memchr(path, '/', n) != NULL || n >= paramlen)
+		return 0;
+	memcpy(param, path, n);
+	param[n] = '\0';
 	return 1;
+}
+
+/* method="GET",route="/a/{id}/b": a row's metrics label. */
+static void
+route_label(const struct route *rt, char *out, size_t outlen)
+{
+	const char *hole = strstr(rt->path, "{}");
+
+	if (!(rt->flags & R_PARAM))
+		snprintf(out, outlen, "method=\"%s\",route=\"%s\"",
+		    method_name(rt->method), rt->path);
+	else if (hole == NULL)
+		snprintf(out, outlen, "method=\"%s\",route=\"%s{id}\"",
+		    method_name(rt->method), rt->path);
+	else
+		snprintf(out, outlen, "method=\"%s\",route=\"%.*s{id}%s\"",
+		    method_name(rt->method), (int)(hole - rt->path), rt->path,
+		    hole + 2);
 }
 
 /* Add the method of row to the Allow list, once. */
@@ -208,10 +235,7 @@ dispatch_init(const struct routes *table)
 	if (labels == NULL || text == NULL)
 		return -1;
 	for (i = 0; i < table->n; i++) {
-		snprintf(text[i], sizeof(text[i]),
-		    "method=\"%s\",route=\"%s%s\"",
-		    method_name(table->rows[i].method), table->rows[i].path,
-		    table->rows[i].flags & R_PARAM ? "{id}" : "");
+		route_label(&table->rows[i], text[i], sizeof(text[i]));
 		labels[i] = text[i];
 	}
 	app = table;

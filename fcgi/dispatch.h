@@ -14,15 +14,18 @@
 #include "request.h"
 
 typedef void (*handler_fn)(struct req *);
-#define R_AUTH     0x01 /* a credential is required (identify) */
-#define R_COOKIE   0x02 /* ... and may come as cookies (identify) */
-#define R_PARAM    0x04 /* path ends in one variable segment */
+#define R_AUTH   0x01 /* a credential is required (identify) */
+#define R_COOKIE 0x02 /* ... and may come as cookies (identify) */
+#define R_PARAM \
+	0x04 /* one variable segment: "/a/" ends in it, "/a/{}/b" holds it */
 #define R_LOOPBACK 0x08 /* only from a loopback address */
 #define R_HASH     0x10 /* hashes a password: the hash pool's */
 #define R_JSON     0x20 /* the body must be a JSON object */
+#define R_APP1     0x40 /* the application's own, handed to identify */
+#define R_APP2     0x80 /* ... */
 struct route {
 	enum method method; /* HTTP method */
-	const char *path;   /* below /api/v1; R_PARAM: prefix ending in '/' */
+	const char *path;   /* below /api/v1; R_PARAM: "/a/" or "/a/{}/b" */
 	handler_fn handler; /* the application's function */
 	unsigned flags;     /* R_* */
 	size_t body_max;    /* 0: no body accepted; else cap in bytes */

@@ -5,6 +5,7 @@
  * is reported before a missing or invalid one: first each field's type,
  * text and length, then presence and each field's own rule.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,62 @@ lookup(const struct req *r, const struct field *f, const char **key)
 	return NULL;
 }
 
+/* Is v a string of valid text, at most max bytes? 0, or why not. */
+static const char *
+text_bad(struct json_object *v, size_t max)
+{
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+
+	if (!json_object_is_type(v, json_type_string))
+		return "must be a string";
+	if (len != strlen(s) || !utf8_valid(s, len))
+		return "is not valid text";
+	return len > max ? "is too long" : NULL;
+}
+
+/* Pass 1 for FT_BOOL, FT_INT, FT_LIST (see fields.h). */
+static int
+typed_other(struct req *r, const struct field *f, size_t i,
+    struct json_object *v, const char *key)
+{
+	const char *why = NULL;
+	size_t k, n;
+	int64_t x;
+
+	if (f->type == FT_BOOL) {
+		if (!json_object_is_type(v, json_type_boolean))
+			why = "must be true or false";
+		else
+			r->arg[i] = json_object_get_boolean(v) ? "1" : "0";
+	} else if (f->type == FT_INT) {
+		x = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || x < 0 ||
+		    (uint64_t)x > f->max)
+			why = "must be a whole number in range";
+		else
+			r->arg[i] = json_object_get_string(v);
+	} else {
+		if (!json_object_is_type(v, json_type_array) ||
+		    (n = json_object_array_length(v)) > FIELD_LIST_MAX)
+			why = "must be a list of at most 32 strings";
+		for (k = 0; why == NULL && k < n; k++) {
+			struct json_object *e = json_object_array_get_idx(v, k);
+
+			if ((why = text_bad(e, f->max)) == NULL &&
+			    f->valid != NULL &&
+			    !f->valid(json_object_get_string(e)))
+				why = "has an item that is not allowed";
+		}
+		r->arg[i] = "";
+	}
+	if (why != NULL) {
+		field_error(r, key, why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Pass 1 for one field: r->arg[i] set, or -1 with the 400 written. */
 static int
 typed(struct req *r, const struct field *f, size_t i)
@@ -68,6 +125,8 @@ typed(struct req *r, const struct field *f, size_t i)
 	r->arg[i] = NULL;
 	if ((v = lookup(r, f, &key)) == NULL)
 		return 0;
+	if (f->type == FT_BOOL || f->type == FT_INT || f->type == FT_LIST)
+		return typed_other(r, f, i, v, key);
 	if (!json_object_is_type(v, json_type_string)) {
 		if (f->type == FT_TOKEN) {
 			r->arg[i] = "";
@@ -118,7 +177,7 @@ fields_check(struct req *r, const struct field *fs, size_t n)
 			return -1;
 		}
 		if (r->arg[i] != NULL && f->valid != NULL &&
-		    !f->valid(r->arg[i])) {
+		    f->type != FT_LIST && !f->valid(r->arg[i])) {
 			resp_field_error(r, f->name, f->why);
 			return -1;
 		}

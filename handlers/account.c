@@ -31,6 +31,7 @@
 #include "login_limits.h"
 #include "mfa.h"
 #include "outbox.h"
+#include "pat.h"
 #include "ratelimit.h"
 #include "routes.h"
 #include "session.h"
@@ -253,8 +254,8 @@ email_change_confirm(struct req *r, const char *hash)
 		goto out;
 	}
 	if (session_revoke_commit(r, rev, uid, "email_changed") == 0) {
-		/* the kept session's mirror names the new address */
-		(void)session_mirror_user(uid);
+		/* the kept session's and tokens' mirror names the address */
+		(void)(session_mirror_user(uid) | pat_mirror_user(uid));
 		o = json_object_new_object();
 		json_object_object_add(o, "message",
 		    json_object_new_string("email verified"));
@@ -296,18 +297,23 @@ handle_user_delete(struct req *r)
 {
 	struct auth *a = auth_of(r);
 	struct json_object *o;
-	PGresult *rev;
+	PGresult *rev, *pats = NULL;
 
 	if (confirm_identity(r, r->arg[DEL_PASSWORD], r->arg[DEL_CODE],
 	        "account_deleted") == -1)
 		return;
+	/* tokens: tombstones too, before the rows go with the user */
 	if ((rev = session_revoke(REVOKE_USER, a->uid, NULL, "deleted")) ==
 	        NULL ||
+	    (pats = pat_revoke_user(a->uid)) == NULL ||
+	    pat_revoke_rows(pats) == -1 ||
 	    remove_user(r, a->uid, a->sess.email) == -1) {
 		PQclear(rev);
+		PQclear(pats);
 		resp_db_error(r);
 		return;
 	}
+	PQclear(pats);
 	if (session_revoke_commit(r, rev, a->uid, "account_deleted") == 0) {
 		if (r->cookie != NULL) {
 			session_cookies(r, "", "", 0);

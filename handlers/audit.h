@@ -5,5 +5,7 @@
 struct req;
 int audit_write(struct req *, const char *uid, const char *event,
     const char *outcome);
+int audit_write_by(struct req *, const char *uid, const char *actor,
+    const char *event, const char *outcome);
 
 #endif

@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "errors.h"
 #include "jwt.h"
+#include "pat.h"
 #include "session.h"
 #include "web_cookie.h"
 #include "validate.h"
@@ -67,9 +68,69 @@ fill_auth(struct req *r, struct auth *a, struct json_object *claims)
 	req_set_who(r, a->uid);
 }
 
+/* The claims /auth/me and /auth/verify show of a personal access token. */
+static struct json_object *
+pat_claims(const struct pat_info *in)
+{
+	struct json_object *o = json_object_new_object(), *sc;
+	const char *p = in->scopes;
+	size_t k;
+
+	json_object_object_add(o, "token_type", json_object_new_string("pat"));
+	json_object_object_add(o, "sub", json_object_new_string(in->uid));
+	json_object_object_add(o, "uid", json_object_new_string(in->uid));
+	json_object_object_add(o, "jti", json_object_new_string(in->id));
+	json_object_object_add(o, "token_id", json_object_new_string(in->id));
+	json_object_object_add(o, "email", json_object_new_string(in->email));
+	json_object_object_add(o, "iat", json_object_new_int64(in->created));
+	json_object_object_add(o, "exp", json_object_new_int64(in->exp));
+	sc = json_object_new_array();
+	while (*p) {
+		k = strcspn(p, ",");
+		json_object_array_add(sc,
+		    json_object_new_string_len(p, (int)k));
+		p += k + (p[k] == ',');
+	}
+	json_object_object_add(o, "scopes", sc);
+	return o;
+}
+
+/* A personal access token: 0 with auth_of(r) filled, or -1 with *err. */
+static int
+auth_pat(struct req *r, const char *tok, size_t len, api_err *err)
+{
+	struct pat_info in;
+	struct auth *a;
+	int rc;
+
+	if ((rc = pat_check(tok, len, &in)) != 1) {
+		*err = rc == 0 ? ERR_INVALID_TOKEN : ERR_SERVICE_UNAVAILABLE;
+		return -1;
+	}
+	if ((a = auth_new(r)) == NULL) {
+		*err = ERR_INTERNAL;
+		return -1;
+	}
+	fill_auth(r, a, pat_claims(&in));
+	a->sid[0] = '\0';
+	str_copy(a->scopes, sizeof(a->scopes), in.scopes);
+	str_copy(a->sess.uid, sizeof(a->sess.uid), in.uid);
+	str_copy(a->sess.role, sizeof(a->sess.role), in.role);
+	str_copy(a->sess.username, sizeof(a->sess.username), in.username);
+	str_copy(a->sess.email, sizeof(a->sess.email), in.email);
+	str_copy(a->sess.amr, sizeof(a->sess.amr), "pat");
+	a->sess.auth_time = in.created;
+	a->sess.idle = a->sess.abs = in.exp;
+	a->via = VIA_PAT;
+	if (r->after == NULL)
+		r->after = pat_used;
+	return 0;
+}
+
 /*
- * Verify a token (from a header or a body) and its session. Returns 0 and
- * fills auth_of(r), or -1 with *err set (ERR_INVALID_TOKEN or 503).
+ * Verify a token (from a header or a body) and its session: an access
+ * token, or a personal access token. Returns 0 and fills auth_of(r), or
+ * -1 with *err set (ERR_INVALID_TOKEN or 503).
  */
 int
 auth_token(struct req *r, const char *tok, size_t len, api_err *err)
@@ -77,6 +138,8 @@ auth_token(struct req *r, const char *tok, size_t len, api_err *err)
 	struct json_object *claims;
 	struct auth *a;
 
+	if (len > 7 && memcmp(tok, PAT_PREFIX, 7) == 0)
+		return auth_pat(r, tok, len, err);
 	if (jwt_verify(tok, len, (long long)time(NULL), &claims) == -1) {
 		*err = ERR_INVALID_TOKEN;
 		return -1;
@@ -103,8 +166,9 @@ auth_token(struct req *r, const char *tok, size_t len, api_err *err)
 	return -1;
 }
 
-int
-auth_bearer(struct req *r)
+/* A Bearer credential; a personal access token only where pat_ok. */
+static int
+bearer(struct req *r, int pat_ok)
 {
 	api_err err;
 	const char *tok;
@@ -119,11 +183,23 @@ auth_bearer(struct req *r)
 		    "Malformed Authorization header");
 		return -1;
 	}
+	if (!pat_ok && len > 7 && memcmp(tok, PAT_PREFIX, 7) == 0) {
+		resp_error(r, ERR_INVALID_TOKEN,
+		    "A personal access token is not accepted here: "
+		    "use an access token");
+		return -1;
+	}
 	if (auth_token(r, tok, len, &err) == -1) {
 		resp_error(r, err, NULL);
 		return -1;
 	}
 	return 0;
+}
+
+int
+auth_bearer(struct req *r)
+{
+	return bearer(r, 0);
 }
 
 /* Is rt the current refresh token of session sid? 1, 0, or -1. */
@@ -235,7 +311,17 @@ auth_cookies(struct req *r)
 int
 authenticate(struct req *r, unsigned flags)
 {
+	struct auth *a;
+	int rc;
+
 	if (r->authorization == NULL && (flags & R_COOKIE) && r->cookie != NULL)
-		return auth_cookies(r);
-	return auth_bearer(r);
+		rc = auth_cookies(r);
+	else
+		rc = bearer(r, (flags & R_PAT) != 0);
+	if (rc == 0 && (flags & R_ADMIN) &&
+	    strcmp((a = auth_of(r))->sess.role, "admin") != 0) {
+		resp_error(r, ERR_FORBIDDEN, "This is for administrators");
+		return -1;
+	}
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "crypto.h"
+#include "dispatch.h"
 #include "request.h"
 #include "response.h"
 #include "session.h"
@@ -18,7 +19,10 @@ enum auth_via {
 	VIA_TOKEN,   /* a Bearer access token */
 	VIA_COOKIES, /* the API's sid + refresh cookies */
 	VIA_WEB,     /* the browser session cookie (Path=/) */
+	VIA_PAT,     /* a personal access token (pat.h) */
 };
+#define R_PAT   R_APP1 /* the route takes a personal access token too */
+#define R_ADMIN R_APP2 /* the route is for role admin only */
 struct auth {
 	char uid[UUID_LEN + 1];     /* user id from a verified token/cookie */
 	char sid[UUID_LEN + 1];     /* session id */
@@ -29,6 +33,7 @@ struct auth {
 	int via_cookie;             /* VIA_COOKIES or VIA_WEB */
 	enum auth_via via;          /* which credential it was */
 	struct session_info sess;   /* the session's mirror entry */
+	char scopes[700];           /* VIA_PAT: the token's, comma-joined */
 };
 
 /* The identity of an R_AUTH request (never NULL there), else NULL. */

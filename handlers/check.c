@@ -25,7 +25,6 @@
 #define SIGN_IN     "/auth/sign-in"
 #define RD_FALLBACK "/auth/account"
 #define RD_MAX      2048
-#define PAT_PREFIX  "fa_pat_"
 
 /* Is word (n bytes) one of the words of list (space or comma separated)? */
 static int
@@ -61,14 +60,7 @@ credential(struct req *r, api_err *err, int *sent)
 	if (r->authorization != NULL) {
 		if (req_bearer(r->authorization, &tok, &len) == -1)
 			return -1;
-		/*
-		 * Personal access tokens (the administration issue) are
-		 * checked here, through their own mirror; until they exist
-		 * one is an unknown token.
-		 */
-		if (len > sizeof(PAT_PREFIX) - 1 &&
-		    memcmp(tok, PAT_PREFIX, sizeof(PAT_PREFIX) - 1) == 0)
-			return -1;
+		/* an access token, or a personal access token (pat.h) */
 		return auth_token(r, tok, len, err);
 	}
 	if ((rc = auth_web(r, err)) == 1) {
@@ -124,8 +116,9 @@ static const char *
 refusal(const struct req *r, const struct auth *a, int *bad)
 {
 	const char *role = r->loc[LOC_REQUIRE_ROLE], *mfa;
-	const char *age = r->loc[LOC_MAX_AGE];
+	const char *age = r->loc[LOC_MAX_AGE], *scope, *p;
 	char *end;
+	size_t n;
 	long long max;
 
 	*bad = 0;
@@ -151,9 +144,18 @@ refusal(const struct req *r, const struct auth *a, int *bad)
 			return "This location requires a recent sign-in";
 	}
 	/*
-	 * AUTH_REQUIRE_SCOPE restricts personal access tokens, which carry
-	 * scopes; a session of the user carries everything the user may do.
+	 * AUTH_REQUIRE_SCOPE restricts personal access tokens, which must
+	 * carry every scope it lists; a session of the user carries
+	 * everything the user may do.
 	 */
+	if (a->via == VIA_PAT && (scope = r->loc[LOC_REQUIRE_SCOPE]) != NULL)
+		for (p = scope; *(p += strspn(p, " ,")) != '\0'; p += n) {
+			n = strcspn(p, " ,");
+			if (!word_in(a->scopes, p, n))
+				return "This location requires a scope the "
+				       "token "
+				       "does not have";
+		}
 	return NULL;
 }
 

@@ -25,14 +25,16 @@
 
 /*
  * $2 and $3 (either may be ''): the keys of this device. Answers how
- * many devices the account knew before, and whether this was one.
+ * many devices the account knew before, and whether this was one; the
+ * user's last_login_at is now.
  */
 static struct db_stmt q_seen = DB_STMT("device_seen",
     "WITH k AS (SELECT count(*) AS n, coalesce(bool_or(device_hash IN "
     "($2, $3)), false) AS seen FROM known_devices WHERE user_id = $1), "
     "i AS (INSERT INTO known_devices (user_id, device_hash) "
     "SELECT $1, h FROM unnest(ARRAY[$2, $3]::text[]) AS h WHERE h <> '' "
-    "ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen = now()) "
+    "ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen = now()), "
+    "u AS (UPDATE users SET last_login_at = now() WHERE id = $1) "
     "SELECT n, seen FROM k");
 static struct db_stmt q_trim = DB_STMT("device_trim",
     "DELETE FROM known_devices WHERE user_id = $1 AND device_hash IN "

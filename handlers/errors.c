@@ -19,3 +19,5 @@ const struct api_error err_weak_password = { 400, "weak_password",
 	"Password too weak" };
 const struct api_error err_mfa_required = { 403, "mfa_required",
 	"A second factor is required" };
+const struct api_error err_account_disabled = { 403, "account_disabled",
+	"This account is disabled" };

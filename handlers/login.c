@@ -57,6 +57,16 @@ unverified(struct req *r, const char *uid)
 		resp_error(r, ERR_EMAIL_NOT_VERIFIED, NULL);
 }
 
+/* 403: the password was right, but an admin disabled the account. */
+static void
+disabled(struct req *r, const char *uid)
+{
+	if (audit_write(r, uid, "login", "account_disabled") == -1)
+		resp_db_error(r);
+	else
+		resp_error(r, ERR_ACCOUNT_DISABLED, NULL);
+}
+
 /*
  * The password was right: in one transaction, a better hash if the cost
  * changed, then either the session (no second factor) or the ticket
@@ -112,7 +122,9 @@ handle_login(struct req *r)
 		refused(r, u.id, key, "wrong_password");
 	} else {
 		limit_login_clear(key);
-		if (cfg.require_verified_email && !u.email_verified)
+		if (u.disabled)
+			disabled(r, u.id);
+		else if (cfg.require_verified_email && !u.email_verified)
 			unverified(r, u.id);
 		else
 			sign_in(r, &u);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "counters.h"
 #include "crypto.h"
@@ -38,8 +39,10 @@ static void __attribute__((noreturn)) usage(void)
 	    "configuration\n"
 	    "       fcgi-auth [-c FILE] migrate [DIR]        apply sql/ "
 	    "migrations\n"
-	    "       fcgi-auth [-c FILE] user set-role NAME user|admin\n"
-	    "       fcgi-auth [-c FILE] user reset-mfa NAME\n");
+	    "       fcgi-auth [-c FILE] user list [Q]\n"
+	    "       fcgi-auth [-c FILE] user show|disable|enable|logout-all|"
+	    "reset-mfa NAME\n"
+	    "       fcgi-auth [-c FILE] user set-role NAME user|admin\n");
 	exit(2);
 }
 
@@ -122,55 +125,7 @@ reload(void)
 	return load_all(cfg_file, 0);
 }
 
-static int
-cmd_set_role(const char *name, const char *role)
-{
-	char uid[UUID_LEN + 1];
-	int rc;
-
-	if (strcmp(role, "user") != 0 && strcmp(role, "admin") != 0) {
-		fprintf(stderr, "fcgi-auth: role must be user or admin\n");
-		return 2;
-	}
-	if ((rc = user_set_role(name, role, uid)) == -1) {
-		fprintf(stderr, "fcgi-auth: database unavailable\n");
-		return 1;
-	}
-	if (rc == 0) {
-		fprintf(stderr, "fcgi-auth: no such user: %s\n", name);
-		return 1;
-	}
-	/* the session mirror hands the role to /auth/check */
-	if (session_mirror_user(uid) == -1) {
-		fprintf(stderr,
-		    "fcgi-auth: %s is now %s, but the session "
-		    "mirror in Redis was not updated: run this again\n",
-		    name, role);
-		return 1;
-	}
-	printf("%s is now %s\n", name, role);
-	return 0;
-}
-
-/* user reset-mfa NAME: the operator's way back for a lost second factor. */
-static int
-cmd_reset_mfa(const char *name)
-{
-	int rc = mfa_reset(name);
-
-	if (rc == 1)
-		fprintf(stderr, "fcgi-auth: no such user: %s\n", name);
-	else if (rc == -1)
-		fprintf(stderr,
-		    "fcgi-auth: database or Redis unavailable; "
-		    "nothing was changed\n");
-	else
-		printf("%s: second factors removed, every session ended\n",
-		    name);
-	return rc == 0 ? 0 : 1;
-}
-
-/* --check-config, migrate, user set-role|reset-mfa: the exit status. */
+/* --check-config, migrate, user ...: the exit status. */
 static int
 command(int check, int argc, char **argv)
 {
@@ -197,22 +152,10 @@ command(int check, int argc, char **argv)
 	}
 	if (strcmp(argv[0], "migrate") == 0 && argc <= 2)
 		rc = migrate_run(argc == 2 ? argv[1] : cfg.sql_dir);
-	else if (strcmp(argv[0], "user") == 0 && argc == 4 &&
-	    strcmp(argv[1], "set-role") == 0)
-		rc = cmd_set_role(argv[2], argv[3]);
-	else if (strcmp(argv[0], "user") == 0 && argc == 3 &&
-	    strcmp(argv[1], "reset-mfa") == 0) {
-		/* it mails the user: the outbox needs the key and templates */
-		if (datakey_load(err, sizeof(err)) == -1 ||
-		    mail_templates_load(cfg.mail_templates, err, sizeof(err)) ==
-		        -1) {
-			fprintf(stderr, "fcgi-auth: %s\n", err);
-			rc = 1;
-		} else
-			rc = cmd_reset_mfa(argv[2]);
-		datakey_free();
-		mail_templates_free();
-	} else
+	else if (strcmp(argv[0], "user") == 0 &&
+	    (rc = cli_user(argc, argv)) != -2)
+		;
+	else
 		usage();
 	db_close();
 	cfg_free(&cfg);

@@ -810,8 +810,8 @@ handle_mfa_verify(struct req *r)
 		refused_code(r, uid, "mfa_verify");
 }
 
-static struct db_stmt q_uid_by_name = DB_STMT("mfa_user_by_name",
-    "SELECT id, email, username FROM users WHERE lower(username) = lower($1)");
+static struct db_stmt q_reset_user = DB_STMT("mfa_reset_user",
+    "SELECT email, username FROM users WHERE id = $1 FOR UPDATE");
 static struct db_stmt q_reset[] = {
 	DB_STMT("mfa_reset_totp", "DELETE FROM mfa_totp WHERE user_id = $1"),
 	DB_STMT("mfa_reset_codes",
@@ -823,48 +823,46 @@ static struct db_stmt q_reset[] = {
 };
 
 /*
- * The operator's reset of a user's second factors (fcgi-auth user
- * reset-mfa NAME): TOTP, recovery codes, passkeys and waiting login
- * tickets go, every session of the user ends (tombstones first), one
- * audit row (cli). 0, 1 when there is no such user, -1 on failure.
+ * A reset of user uid's second factors (an admin's DELETE
+ * /admin/users/{id}/mfa, the operator's fcgi-auth user reset-mfa): TOTP,
+ * recovery codes, passkeys and waiting login tickets go, every session
+ * of the user ends (tombstones first), the user is told, one audit row
+ * naming actor. r NULL: the command line. 0, 1 when there is no such
+ * user, -1 on failure (nothing changed).
  */
 int
-mfa_reset(const char *username)
+mfa_reset_user(struct req *r, const char *uid, const char *actor)
 {
-	const char *p[1] = { username };
+	const char *p[1] = { uid };
 	struct mail_vars mv = { { NULL } };
-	char uid[UUID_LEN + 1], email[256], name[72];
+	char email[256], name[72];
 	PGresult *res, *rev;
 	size_t i;
 	int n;
 
-	if ((res = db_exec(&q_uid_by_name, 1, p)) == NULL)
-		return -1;
+	if (db_begin() == -1 || (res = db_exec(&q_reset_user, 1, p)) == NULL)
+		goto fail;
 	if ((n = PQntuples(res)) == 1) {
-		str_copy(uid, sizeof(uid), db_value(res, 0, "id"));
 		str_copy(email, sizeof(email), db_value(res, 0, "email"));
 		str_copy(name, sizeof(name), db_value(res, 0, "username"));
 	}
 	PQclear(res);
-	if (n != 1)
-		return 1;
-	p[0] = uid;
-	mv.v[MV_USERNAME] = name;
-	mv.v[MV_FACTOR] = "every second factor, by an operator's reset";
-	if (db_begin() == -1)
-		return -1;
-	for (i = 0; i < sizeof(q_reset) / sizeof(q_reset[0]); i++)
-		if (db_run(&q_reset[i], 1, p) == -1) {
-			db_rollback();
-			return -1;
-		}
-	if (mail_notice(NULL, MAIL_FACTOR_REMOVED, email, &mv) == -1 ||
-	    (rev = session_revoke(REVOKE_USER, uid, NULL, "mfa_reset")) ==
-	        NULL) {
+	if (n != 1) {
 		db_rollback();
-		return -1;
+		return 1;
 	}
-	n = session_revoke_commit(NULL, rev, uid, "mfa_reset");
+	mv.v[MV_USERNAME] = name;
+	mv.v[MV_FACTOR] = "every second factor, reset by an administrator";
+	for (i = 0; i < sizeof(q_reset) / sizeof(q_reset[0]); i++)
+		if (db_run(&q_reset[i], 1, p) == -1)
+			goto fail;
+	if (mail_notice(r, MAIL_FACTOR_REMOVED, email, &mv) == -1 ||
+	    (rev = session_revoke(REVOKE_USER, uid, NULL, "mfa_reset")) == NULL)
+		goto fail;
+	n = session_revoke_commit_by(r, rev, uid, actor, "mfa_reset");
 	PQclear(rev);
 	return n;
+fail:
+	db_rollback();
+	return -1;
 }

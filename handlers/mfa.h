@@ -15,7 +15,7 @@ int mfa_enabled(const char *uid);
 void mfa_challenge(struct req *, const struct user *, int factors);
 int mfa_ticket_user(const char *mfa_token, char hash[65], char *uid);
 int mfa_ticket_spend(const char *hash);
-int mfa_reset(const char *username);
+int mfa_reset_user(struct req *, const char *uid, const char *actor);
 int mfa_code_ok(struct req *, const char *uid, const char *code);
 int mfa_totp_on(const char *uid);
 int mfa_notice(struct req *, enum mail_kind, const char *factor);

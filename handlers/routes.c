@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "authn.h"
+#include "pat.h"
 #include "routes.h"
 #include "users.h"
 #include "validate.h"
@@ -119,6 +120,25 @@ static const struct field emailchange[] = {
 	[EMC_CODE] = { "code", { NULL }, FT_TEXT, 0, 32, NULL, NULL, NULL },
 };
 
+static const struct field pat[] = {
+	[TOK_NAME] = { "name", { NULL }, FT_TEXT, FF_REQUIRED | FF_NONEMPTY,
+	    256, valid_display_name,
+	    "Field 'name' must be at most 64 characters of text",
+	    "Field 'name' is required: what the token is for" },
+	[TOK_EXPIRES] = { "expires_in", { NULL }, FT_INT, 0, 315360000, NULL,
+	    NULL, NULL },
+	[TOK_SCOPES] = { "scopes", { NULL }, FT_LIST, 0, 64, valid_scope,
+	    "Field 'scopes' must list scopes of a-z 0-9 : . _ -", NULL },
+};
+static const struct field admin_patch[] = {
+	[ADM_ROLE] = { "role", { NULL }, FT_TEXT, 0, 16, valid_role,
+	    "Field 'role' must be \"user\" or \"admin\"", NULL },
+	[ADM_DISABLED] = { "disabled", { NULL }, FT_BOOL, 0, 0, NULL, NULL,
+	    NULL },
+	[ADM_VERIFIED] = { "email_verified", { NULL }, FT_BOOL, 0, 0, NULL,
+	    NULL, NULL },
+};
+
 /* clang-format off: the table reads as columns */
 #define B16K    BODY_MAX_DEFAULT
 #define BODY(f) B16K, f, sizeof(f) / sizeof(f[0])
@@ -126,6 +146,7 @@ static const struct field emailchange[] = {
 #define ANYBODY B16K, NULL, 0
 #define JSON    R_JSON
 #define AUTH_C  (R_AUTH | R_COOKIE)
+#define ADMIN   (R_AUTH | R_ADMIN)
 static const struct route rows[] = {
 	/* method    path                      handler                flags           body */
 	{ M_GET, "/ping", handle_ping, 0, NOBODY },
@@ -142,12 +163,12 @@ static const struct route rows[] = {
 	{ M_POST, "/verify", handle_verify, JSON, BODY(verify) },
 	{ M_POST, "/auth/verify-email", handle_verify_email, 0, BODY(link) },
 	{ M_GET, "/verify", handle_verify_email, 0, NOBODY },
-	{ M_GET, "/auth/me", handle_me, R_AUTH, NOBODY },
-	{ M_GET, "/me", handle_me, R_AUTH, NOBODY },
-	{ M_GET, "/authorized/me", handle_me, R_AUTH, NOBODY },
+	{ M_GET, "/auth/me", handle_me, R_AUTH | R_PAT, NOBODY },
+	{ M_GET, "/me", handle_me, R_AUTH | R_PAT, NOBODY },
+	{ M_GET, "/authorized/me", handle_me, R_AUTH | R_PAT, NOBODY },
 	{ M_GET, "/auth/check", handle_check, 0, NOBODY },
 	{ M_GET, "/auth/redirect", handle_redirect, 0, NOBODY },
-	{ M_GET, "/user/info", handle_user_info, R_AUTH, NOBODY },
+	{ M_GET, "/user/info", handle_user_info, R_AUTH | R_PAT, NOBODY },
 	{ M_PATCH, "/user/info", handle_user_info_patch, R_AUTH | JSON,
 	    BODY(profile) },
 	{ M_POST, "/user/delete", handle_user_delete, R_AUTH | JSON | R_HASH,
@@ -195,6 +216,19 @@ static const struct route rows[] = {
 	    0, BODY(passkey) },
 	{ M_POST, "/auth/passkeys/login", handle_passkey_login, JSON,
 	    BODY(passkey) },
+	{ M_POST, "/auth/tokens", handle_token_create, R_AUTH | JSON,
+	    BODY(pat) },
+	{ M_GET, "/auth/tokens", handle_tokens_list, R_AUTH, NOBODY },
+	{ M_DELETE, "/auth/tokens/", handle_token_delete, R_AUTH | R_PARAM,
+	    NOBODY },
+	{ M_GET, "/admin/users", handle_admin_users, ADMIN, NOBODY },
+	{ M_GET, "/admin/users/", handle_admin_user, ADMIN | R_PARAM, NOBODY },
+	{ M_PATCH, "/admin/users/", handle_admin_user_patch,
+	    ADMIN | R_PARAM | JSON, BODY(admin_patch) },
+	{ M_POST, "/admin/users/{}/logout-all", handle_admin_logout_all,
+	    ADMIN | R_PARAM, ANYBODY },
+	{ M_DELETE, "/admin/users/{}/mfa", handle_admin_mfa_reset,
+	    ADMIN | R_PARAM, NOBODY },
 	{ M_GET, "/.well-known/jwks.json", handle_jwks, 0, NOBODY },
 	{ M_GET, "/metrics", handle_metrics, R_LOOPBACK, NOBODY },
 };

@@ -25,6 +25,8 @@ enum { MFA_V_TOKEN, MFA_V_CODE, MFA_V_RECOVERY }; /* mfa/verify */
 enum { PK_NAME, PK_MFA_TOKEN };                   /* passkeys */
 enum { DEL_PASSWORD, DEL_CODE };                  /* user/delete */
 enum { EMC_NEW, EMC_PASSWORD, EMC_CODE };         /* auth/email */
+enum { TOK_NAME, TOK_EXPIRES, TOK_SCOPES };       /* auth/tokens */
+enum { ADM_ROLE, ADM_DISABLED, ADM_VERIFIED };    /* admin/users/{id} */
 
 int valid_captcha_type(const char *);
 
@@ -49,6 +51,14 @@ void handle_sessions_list(struct req *);
 void handle_session_delete(struct req *);
 void handle_verify_email(struct req *);
 void handle_email_change(struct req *);
+void handle_token_create(struct req *);
+void handle_tokens_list(struct req *);
+void handle_token_delete(struct req *);
+void handle_admin_users(struct req *);
+void handle_admin_user(struct req *);
+void handle_admin_user_patch(struct req *);
+void handle_admin_logout_all(struct req *);
+void handle_admin_mfa_reset(struct req *);
 int email_change_confirm(struct req *, const char *hash);
 void handle_password_reset(struct req *);
 void handle_password_reset_confirm(struct req *);

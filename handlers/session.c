@@ -85,25 +85,36 @@ static struct db_stmt q_revoke[] = {
 	    "WHERE user_id = $1 AND id <> $3 AND " ACTIVE REVOKED),
 };
 
-/* The mirror key of sid on the current Redis data set, whose epoch goes
- * to at; -1 when Redis is unavailable. */
-static int
-mirror_key(char *key, size_t keylen, char *at, size_t atlen, const char *sid)
+/*
+ * The mirror key of id on the current Redis data set, whose epoch goes
+ * to at: "fa:<kind>:<epoch>:<id>" (kind "m" a session, "t" a personal
+ * access token's hash); -1 when Redis is unavailable.
+ */
+int
+mirror_key_of(char kind, char *key, size_t keylen, char *at, size_t atlen,
+    const char *id)
 {
 	size_t a, b;
 
 	if (cache_ready() == -1)
 		return -1;
 	a = str_copy(at, atlen, cache_epoch());
-	b = strlen(sid);
+	b = strlen(id);
 	if (5 + a + 1 + b >= keylen)
 		return -1;
-	/* "fa:m:<epoch>:<sid>", built by hand: it is made on every check */
+	/* built by hand: it is made on every check */
 	memcpy(key, "fa:m:", 5);
+	key[3] = kind;
 	memcpy(key + 5, at, a);
 	key[5 + a] = ':';
-	memcpy(key + 5 + a + 1, sid, b + 1);
+	memcpy(key + 5 + a + 1, id, b + 1);
 	return 0;
+}
+
+static int
+mirror_key(char *key, size_t keylen, char *at, size_t atlen, const char *sid)
+{
+	return mirror_key_of('m', key, keylen, at, atlen, sid);
 }
 
 /* The mirror's value for an active session (the header comment). */
@@ -203,7 +214,8 @@ session_mirror_touch(const char *sid, long long idle, long long exp)
 }
 
 /*
- * Write the tombstone of a revoked session. 0 when it is written, or when
+ * Write the tombstone of a revoked session (kind 'm') or personal access
+ * token ('t', by its hash) until exp. 0 when it is written, or when
  * no mirror can be trusted anyway (Redis unreachable: every reader falls
  * back to Postgres; a new data set: a new epoch starts empty). -1 when
  * Redis is up but the write failed (refused, timed out): the mirror may
@@ -211,17 +223,17 @@ session_mirror_touch(const char *sid, long long idle, long long exp)
  * Callers write tombstones before they COMMIT, and roll back on -1.
  */
 int
-session_mirror_revoke(const char *sid, long long abs_exp)
+mirror_tombstone(char kind, const char *id, long long exp)
 {
 	redisReply *rep = NULL;
 	char key[128], at[16];
 	int ok, none;
 
-	if (abs_exp <= (long long)time(NULL))
-		abs_exp = (long long)time(NULL) + 60;
-	if (mirror_key(key, sizeof(key), at, sizeof(at), sid) == -1)
+	if (exp <= (long long)time(NULL))
+		exp = (long long)time(NULL) + 60;
+	if (mirror_key_of(kind, key, sizeof(key), at, sizeof(at), id) == -1)
 		return 0;
-	rep = cache_cmd_at(at, "SET %s - EXAT %lld", key, abs_exp);
+	rep = cache_cmd_at(at, "SET %s - EXAT %lld", key, exp);
 	ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
 	none = rep == NULL;
 	freeReplyObject(rep);
@@ -229,13 +241,19 @@ session_mirror_revoke(const char *sid, long long abs_exp)
 		return 0;
 	if (none && (cache_ready() == -1 || strcmp(at, cache_epoch()) != 0))
 		return 0;
-	log_err("redis: tombstone for a revoked session not written");
+	log_err("redis: tombstone for a revoked credential not written");
 	return -1;
 }
 
+int
+session_mirror_revoke(const char *sid, long long abs_exp)
+{
+	return mirror_tombstone('m', sid, abs_exp);
+}
+
 /* Tombstones for the sessions of a revocation's rows. */
-static int
-mirror_revoke_rows(struct pg_result *res)
+int
+session_tombstones(struct pg_result *res)
 {
 	int i, rc = 0;
 
@@ -257,13 +275,21 @@ int
 session_revoke_commit(struct req *r, struct pg_result *rows, const char *uid,
     const char *event)
 {
-	if (mirror_revoke_rows(rows) == -1) {
+	return session_revoke_commit_by(r, rows, uid, r ? NULL : "cli", event);
+}
+
+/* session_revoke_commit, the audit row naming actor (admin.c). */
+int
+session_revoke_commit_by(struct req *r, struct pg_result *rows, const char *uid,
+    const char *actor, const char *event)
+{
+	if (session_tombstones(rows) == -1) {
 		db_rollback();
 		if (r != NULL)
 			resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 		return -1;
 	}
-	if (audit_write(r, uid, event, r ? "success" : "cli") == -1 ||
+	if (audit_write_by(r, uid, actor, event, r ? "success" : "cli") == -1 ||
 	    db_commit() == -1) {
 		if (r != NULL)
 			resp_db_error(r);

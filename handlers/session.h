@@ -47,8 +47,14 @@ void session_mirror_touch(const char *sid, long long idle, long long exp);
 int session_touch(const char *sid, long long *idle);
 int session_mirror_user(const char *uid);
 int session_mirror_revoke(const char *sid, long long abs_exp);
+int mirror_key_of(char kind, char *key, size_t keylen, char *at, size_t atlen,
+    const char *id);
+int mirror_tombstone(char kind, const char *id, long long exp);
+int session_tombstones(struct pg_result *rows);
 struct pg_result *session_revoke(enum revoke_scope, const char *key,
     const char *also, const char *reason);
+int session_revoke_commit_by(struct req *, struct pg_result *rows,
+    const char *uid, const char *actor, const char *event);
 int session_revoke_commit(struct req *, struct pg_result *rows, const char *uid,
     const char *event);
 int session_create(struct req *, const char *uid, const char *amr,

@@ -70,6 +70,11 @@ tokens_sign_in(struct req *r, const struct user *u, const char *amr,
 	struct jwt_subject who;
 	struct device d;
 
+	if (u->disabled) { /* a passkey, or a ticket from before */
+		db_rollback();
+		resp_error(r, ERR_ACCOUNT_DISABLED, NULL);
+		return;
+	}
 	if (session_create(r, u->id, amr, &s) == -1 ||
 	    device_sign_in(r, u, &d) == -1)
 		resp_db_error(r);

@@ -22,9 +22,6 @@ static struct db_stmt q_set_hash = DB_STMT("user_set_hash",
     "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1");
 static struct db_stmt q_set_verified = DB_STMT("user_set_verified",
     "UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1");
-static struct db_stmt q_set_role = DB_STMT("user_set_role",
-    "UPDATE users SET role = $2, updated_at = now() "
-    "WHERE lower(username) = lower($1) RETURNING id");
 
 struct pg_result *
 user_by_id(const char *uid)
@@ -62,6 +59,7 @@ user_read(PGresult *res, int row, struct user *u)
 	u->role = db_value(res, row, "role");
 	u->password_hash = db_value(res, row, "password_hash");
 	u->email_verified = *db_value(res, row, "email_verified") == 't';
+	u->disabled = *db_value(res, row, "disabled") == 't';
 	u->created_at = atoll(db_value(res, row, "created_at"));
 	return 0;
 }
@@ -103,26 +101,6 @@ user_set_verified(const char *uid)
 	return db_run(&q_set_verified, 1, p);
 }
 
-/* 1 when the user exists (and now has the role), 0 when not, -1. */
-/*
- * Set a user's role; its id goes to uid. 1, 0 when there is no such
- * user, -1 when Postgres failed.
- */
-int
-user_set_role(const char *username, const char *role, char uid[UUID_LEN + 1])
-{
-	const char *p[2] = { username, role };
-	PGresult *res;
-	int n;
-
-	if ((res = db_exec(&q_set_role, 2, p)) == NULL)
-		return -1;
-	if ((n = PQntuples(res)) == 1)
-		str_copy(uid, UUID_LEN + 1, db_value(res, 0, "id"));
-	PQclear(res);
-	return n == 1;
-}
-
 int
 valid_username(const char *s)
 {
@@ -141,4 +119,11 @@ int
 valid_avatar_url(const char *s)
 {
 	return *s == '\0' || valid_https_url(s);
+}
+
+/* A role: "user" or "admin". */
+int
+valid_role(const char *s)
+{
+	return strcmp(s, "user") == 0 || strcmp(s, "admin") == 0;
 }

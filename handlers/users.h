@@ -14,7 +14,7 @@
 	"id, username, email, display_name, avatar_url, " \
 	"email_verified, extract(epoch FROM created_at)::bigint AS " \
 	"created_at, " \
-	"role, password_hash"
+	"role, password_hash, disabled"
 
 struct json_object;
 struct pg_result;
@@ -29,6 +29,7 @@ struct user { /* borrowed from the result it was read from */
 	long long created_at; /* epoch seconds */
 	const char *role;
 	const char *password_hash;
+	int disabled; /* API.md: login answers 403 account_disabled */
 };
 
 struct pg_result *user_by_id(const char *uid);
@@ -37,11 +38,10 @@ int user_read(struct pg_result *, int row, struct user *);
 struct json_object *user_json(const struct user *);
 int user_set_hash(const char *uid, const char *hash);
 int user_set_verified(const char *uid);
-int
-user_set_role(const char *username, const char *role, char uid[UUID_LEN + 1]);
 
 int valid_username(const char *);
 int valid_display_name(const char *);
+int valid_role(const char *);
 int valid_avatar_url(const char *);
 
 #endif

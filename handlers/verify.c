@@ -39,7 +39,8 @@ handle_me(struct req *r)
 
 	o = json_object_new_object();
 	json_object_object_add(o, "uid", json_object_new_string(a->uid));
-	json_object_object_add(o, "sid", json_object_new_string(a->sid));
+	json_object_object_add(o, "sid",
+	    a->via == VIA_PAT ? NULL : json_object_new_string(a->sid));
 	json_object_object_add(o, "jti", json_object_new_string(a->jti));
 	json_object_object_add(o, "email", json_object_new_string(a->email));
 	json_object_object_add(o, "iat", json_object_new_int64(a->iat));

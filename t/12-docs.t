@@ -23,8 +23,12 @@ for (split /\n/, $doc) {
 }
 for my $r (@routes) {
 	my ($m, $p) = @$r;
-	# a route ending in one variable segment: its documented {name}
-	if ($p =~ m{/$}) {
+	# a route with one variable segment: its documented {name}
+	if ($p =~ m{^(.*)\{\}(.*)$}) {
+		my ($head, $tail) = ($1, $2);
+		my ($doc) = grep { m{^\Q$m $head\E\{\w+\}\Q$tail\E$} } sort keys %ops;
+		$p = defined $doc ? ($doc =~ /^\S+ (.*)$/)[0] : "$head\{?}$tail";
+	} elsif ($p =~ m{/$}) {
 		my ($doc) = grep { m{^\Q$m $p\E\{\w+\}$} } sort keys %ops;
 		$p = defined $doc ? ($doc =~ /^\S+ (.*)$/)[0] : "$p\{?}";
 	}

@@ -97,7 +97,7 @@ is(notices($u, $NEW), 1, 'a third device within AUTH_NOTICE_INTERVAL: no second 
 	is(notices($v, qr/second factor was removed/), 1, '... within the interval: no second notice of the kind');
 	psql("UPDATE email_outbox SET created_at = created_at - interval '1 hour' WHERE lower(to_addr) = lower('$v->{email}')");
 	($out, $rc) = cli($ENV{FCGI_AUTH_DIR}, 'user', 'reset-mfa', $v->{username});
-	like(mail_like($v->{email}, qr/by an operator's reset/) // '', qr/Device: +the fcgi-auth command line/,
+	like(mail_like($v->{email}, qr/reset by an administrator/) // '', qr/Device: +the fcgi-auth command line/,
 	    '... after it: the reset is told, from the command line');
 }
 
