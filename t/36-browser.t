@@ -2,7 +2,8 @@
 # t/browser/flows.py (Selenium). Sign in from a protected page and land
 # back on it, a wrong password in words, the account page's sessions
 # (this device marked, revoke another), sign out, the reset link from
-# the mail sink, sign-up and the verification link, 360 px, no CSP
+# the mail sink, sign-up and the verification link, the email change and
+# the deletion, personal access tokens, the admin page, 360 px, no CSP
 # violation, no script-readable credential. Screenshots of every page
 # are kept in the directory the test names.
 use strict;
@@ -21,6 +22,12 @@ diag "screenshots: $shots";
 local $ENV{BASE} = "http://localhost:$port";
 local $ENV{MAILDIR} = stack_dir() . '/mail';
 local $ENV{SHOTS} = $shots;
+# an admin for the admin page, made by the operator
+my $admin = new_user();
+my ($out, $rc) = cli(stack_dir(), 'user', 'set-role', $admin->{username}, 'admin');
+BAIL_OUT("set-role: $out") if $rc;
+local $ENV{ADMIN_USER} = $admin->{username};
+local $ENV{ADMIN_PASSWORD} = $admin->{password};
 # Debian's python3, which has python3-selenium (not one earlier on PATH)
 open my $py, '-|', '/usr/bin/python3', root_dir() . '/t/browser/flows.py' or die "python3: $!";
 my $plan = 0;

@@ -313,6 +313,7 @@ def flows(d):
     until(d, EC.element_to_be_clickable((By.ID, "sign-out"))).click()
     until(d, at("/auth/sign-in"))
     lifecycle_flows(d)
+    token_and_admin_flows(d)
 
     v = csp_violations(d)
     ok(not v, "no Content-Security-Policy violation on any page", "\n".join(v))
@@ -509,6 +510,64 @@ def lifecycle_flows(d):
     ok(st == 401, "the account no longer signs in", st)
     d.get(BASE + "/demo/whoami")
     ok(until(d, at("/auth/sign-in")) is not None, "the browser is signed out of the protected page", d.current_url)
+
+
+def token_and_admin_flows(d):
+    """Make a personal access token on the account page (shown once,
+    copied), use it, revoke it; then an admin finds that user on the
+    admin page and disables it."""
+    u = new_user("t")
+    d.get(BASE + "/auth/sign-in?rd=/auth/account")
+    sign_in_keyboard(d, u["username"], u["password"])
+    until(d, at("/auth/account"))
+    name = until(d, EC.element_to_be_clickable((By.ID, "token_name")))
+    name.send_keys("deploy job")
+    d.find_element(By.ID, "token_scopes").send_keys("deploy read:logs", Keys.ENTER)
+    tok = until(d, lambda x: x.find_element(By.ID, "token-value").text or None)
+    ok(tok is not None and re.fullmatch(r"fa_pat_[0-9A-Za-z]{46}", tok) is not None,
+       "the account page makes a token and shows it once", tok)
+    item = until(d, lambda x: x.find_elements(By.CSS_SELECTOR, "#tokens li"))
+    ok(item and "deploy job" in item[0].text and "deploy, read:logs" in item[0].text,
+       "... and lists it with its scopes", item and item[0].text)
+    ok(tok not in d.find_element(By.ID, "tokens").text, "... the list never shows the secret")
+    d.find_element(By.ID, "token-copy").click()
+    copied = until(d, lambda x: text_of(x, "token-copied") or None)
+    ok(copied is not None, "the copy button answers", copied)
+    shot(d, "23-token-made")
+    st, me = api("GET", "/auth/me", token=tok)
+    ok(st == 200 and me.get("uid"), "the token works on /auth/me", st)
+    d.refresh()
+    ok(until(d, lambda x: x.find_elements(By.CSS_SELECTOR, "#tokens li")) and
+       not d.find_element(By.ID, "token-new").is_displayed(), "after a reload the token is not shown again")
+    until(d, EC.element_to_be_clickable((By.CSS_SELECTOR, "#tokens li button.danger"))).click()
+    ok(until(d, lambda x: not x.find_elements(By.CSS_SELECTOR, "#tokens li")) is not None, "revoking it")
+    st, _ = api("GET", "/auth/me", token=tok)
+    ok(st == 401, "... which ends it at once", st)
+
+    d.get(BASE + "/auth/admin")
+    err = until(d, lambda x: text_of(x, "page-error") or None)
+    ok(err is not None and "administrators" in err, "a user on the admin page is told it is for administrators", err)
+    d.delete_all_cookies()
+    d.get(BASE + "/auth/sign-in?rd=/auth/admin")
+    sign_in_keyboard(d, os.environ["ADMIN_USER"], os.environ["ADMIN_PASSWORD"])
+    ok(until(d, at("/auth/admin")) is not None, "an admin signs in to the admin page", d.current_url)
+    q = until(d, EC.element_to_be_clickable((By.ID, "q")))
+    q.send_keys(u["username"].upper(), Keys.ENTER)
+    row = until(d, lambda x: x.find_elements(By.CSS_SELECTOR, "#users tr[data-user-id]"))
+    ok(row and len(row) == 1 and u["username"] in row[0].text, "searching finds the user, whatever the case",
+       row and [r.text for r in row])
+    shot(d, "24-admin-search")
+    row[0].find_element(By.TAG_NAME, "button").click()
+    state = until(d, lambda x: "disabled" in x.find_element(By.CSS_SELECTOR, "#users tr .state").text)
+    ok(state, "Disable: the row says disabled")
+    st, body = api("POST", "/auth/login", {"username": u["username"], "password": u["password"]})
+    ok(st == 403 and body.get("error") == "account_disabled", "... and the user's login answers account_disabled", st)
+    d.find_element(By.CSS_SELECTOR, "#users tr button").click()
+    ok(until(d, lambda x: "active" in x.find_element(By.CSS_SELECTOR, "#users tr .state").text),
+       "Enable: active again")
+    st, _ = api("POST", "/auth/login", {"username": u["username"], "password": u["password"]})
+    ok(st == 200, "... and the user signs in", st)
+    shot(d, "25-admin-enabled")
 
 
 if __name__ == "__main__":

@@ -9,23 +9,7 @@
 "use strict";
 
 (function () {
-	var token = null;
-
-	function toSignIn() {
-		window.location.replace("/auth/sign-in?prompt=login&rd=" + encodeURIComponent("/auth/account"));
-	}
-
-	/* An API call with the page's token, refreshed once when it expired. */
-	function authed(method, path, body) {
-		return FA.call(method, path, body, token).then(function (res) {
-			if (res.status !== 401) return res;
-			return FA.session().then(function (s) {
-				if (!s) { toSignIn(); return res; }
-				token = s.access_token;
-				return FA.call(method, path, body, token);
-			});
-		});
-	}
+	var authed = FA.authed;
 
 	function when(t) {
 		return t ? new Date(t * 1000).toLocaleString() : "";
@@ -98,7 +82,7 @@
 	function signOut(path) {
 		FA.call("POST", path).then(function (res) {
 			if (res.status === 200 || res.status === 401) {
-				token = null;
+				FA.forget();
 				window.location.assign("/auth/sign-in");
 			} else {
 				FA.$("sessions-error").textContent = FA.words(res);
@@ -370,17 +354,88 @@
 					return FA.fail(form, "password", "That password is not right.");
 				return FA.failed(form, res, { invalid_credentials: "code" });
 			}
-			token = null;
+			FA.forget();
 			FA.$("account").hidden = true;
 			FA.$("notice").textContent = "";
 			FA.$("deleted").hidden = false;
 		});
 	});
 
-	FA.session().then(function (s) {
-		if (!s) return toSignIn();
-		token = s.access_token;
+	/* --- personal access tokens --------------------------------- */
+	function tokenItem(t) {
+		var li = document.createElement("li"), title = document.createElement("strong");
+		var info = document.createElement("div"), del = document.createElement("button");
+		li.setAttribute("data-token-id", t.token_id);
+		title.textContent = t.name;
+		li.appendChild(title);
+		info.className = "hint";
+		info.textContent = (t.scopes.length ? "Scopes " + t.scopes.join(", ") : "No scopes") +
+			" \u00b7 made " + when(t.created_at) + " \u00b7 expires " + when(t.expires_at) + " \u00b7 " +
+			(t.last_used_at ? "last used " + when(t.last_used_at) : "not used yet");
+		li.appendChild(info);
+		del.type = "button";
+		del.className = "danger";
+		del.textContent = "Revoke";
+		del.setAttribute("aria-label", "Revoke the token " + t.name);
+		del.addEventListener("click", function () {
+			del.disabled = true;
+			authed("DELETE", "/auth/tokens/" + encodeURIComponent(t.token_id)).then(function (res) {
+				if (res.status !== 200 && res.status !== 404) {
+					del.disabled = false;
+					FA.$("token-error").textContent = FA.words(res);
+					return;
+				}
+				FA.$("notice").textContent = "The token is revoked: it no longer works.";
+				tokens();
+			});
+		});
+		li.appendChild(del);
+		return li;
+	}
+
+	function tokens() {
+		return authed("GET", "/auth/tokens").then(function (res) {
+			var list = FA.$("tokens");
+			list.textContent = "";
+			if (res.status !== 200) { FA.$("token-error").textContent = FA.words(res); return; }
+			res.body.tokens.forEach(function (t) { list.appendChild(tokenItem(t)); });
+		});
+	}
+
+	FA.$("token-add").addEventListener("submit", function (ev) {
+		var form = ev.target, name = form.name.value.trim();
+		var scopes = form.scopes.value.split(/[\s,]+/).filter(function (x) { return x; });
+		ev.preventDefault();
+		FA.clear(form);
+		FA.$("token-new").hidden = true;
+		if (!name) return FA.fail(form, "name", "Please name the token: what is it for?");
+		FA.busy(form, true);
+		authed("POST", "/auth/tokens", { name: name, expires_in: Number(form.expires_in.value), scopes: scopes })
+			.then(function (res) {
+				FA.busy(form, false);
+				if (res.status !== 201) return FA.failed(form, res);
+				form.reset();
+				FA.$("token-value").textContent = res.body.token;
+				FA.$("token-copied").textContent = "";
+				FA.$("token-new").hidden = false;
+				FA.$("token-copy").focus();
+				tokens();
+			});
+	});
+
+	FA.$("token-copy").addEventListener("click", function () {
+		var text = FA.$("token-value").textContent, done = function (ok) {
+			FA.$("token-copied").textContent = ok ? "Copied." : "Select the token and copy it.";
+		};
+		if (navigator.clipboard && navigator.clipboard.writeText)
+			navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+		else
+			done(false);
+	});
+
+	FA.signedIn().then(function (s) {
+		if (!s) return;
 		FA.$("account").hidden = false;
-		return Promise.all([profile(), sessions(), mfa(), passkeys()]);
+		return Promise.all([profile(), sessions(), mfa(), passkeys(), tokens()]);
 	});
 })();

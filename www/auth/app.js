@@ -109,6 +109,39 @@ var FA = (function () {
 		});
 	}
 
+	/*
+	 * A signed-in page's calls: its access token, from the refresh
+	 * cookie, lives in this variable only, and is refreshed once when a
+	 * call answers 401; without a session the page goes to sign-in.
+	 */
+	var token = null;
+
+	function toSignIn() {
+		window.location.replace("/auth/sign-in?prompt=login&rd=" + encodeURIComponent(window.location.pathname));
+	}
+
+	function authed(method, path, body) {
+		return call(method, path, body, token).then(function (res) {
+			if (res.status !== 401) return res;
+			return session().then(function (s) {
+				if (!s) { toSignIn(); return res; }
+				token = s.access_token;
+				return call(method, path, body, token);
+			});
+		});
+	}
+
+	/* The page's session, or to sign-in: a Promise of it, or of null. */
+	function signedIn() {
+		return session().then(function (s) {
+			if (!s) { toSignIn(); return null; }
+			token = s.access_token;
+			return s;
+		});
+	}
+
+	function forget() { token = null; }
+
 	/* base64url <-> ArrayBuffer, for WebAuthn's JSON forms */
 	function b64u(buf) {
 		var s = "", b = new Uint8Array(buf), i;
@@ -143,5 +176,6 @@ var FA = (function () {
 
 	return { call: call, words: words, $: $, clear: clear, fail: fail, failed: failed, busy: busy,
 		param: param, target: target, session: session, passkey: passkey,
+		authed: authed, signedIn: signedIn, forget: forget,
 		passkeys: !!(window.PublicKeyCredential && navigator.credentials) };
 })();
