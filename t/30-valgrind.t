@@ -42,6 +42,19 @@ wait_until(20, sub { ($link) = map { mail_token($_) } grep { /Confirm your new e
 is(A(POST => '/auth/verify-email', json => { token => $link // '' })->{status}, 200, 'email change confirmed');
 is(A(POST => '/auth/login', headers => { 'User-Agent' => 'another device' },
     json => { username => $u->{username}, password => $u->{password} })->{status}, 200, 'a new device');
+# a personal access token; an admin's search, change and logout-all
+my $pt = A(POST => '/auth/tokens', headers => bearer($r->{json}{access_token}), json => { name => 'vg', scopes => ['a', 'b:c'] });
+is($pt->{status}, 201, 'token created');
+is(A(GET => '/auth/me', headers => bearer($pt->{json}{token}))->{status}, 200, 'token used');
+is(A(GET => '/auth/tokens', headers => bearer($r->{json}{access_token}))->{status}, 200, 'tokens listed');
+is(A(DELETE => "/auth/tokens/$pt->{json}{token_id}", headers => bearer($r->{json}{access_token}))->{status}, 200, 'token revoked');
+my $ad = new_user(base => $base);
+cli($dir, 'user', 'set-role', $ad->{username}, 'admin');
+my $at = login_user($ad, base => $base)->{access_token};
+is(A(GET => '/admin/users?q=u&limit=2', headers => bearer($at))->{status}, 200, 'admin search');
+my $x = new_user(base => $base);
+is(A(POST => "/admin/users/$x->{user_id}/logout-all", headers => bearer($at))->{status}, 200, 'admin logout-all');
+is(A(PATCH => "/admin/users/$x->{user_id}", headers => bearer($at), json => { disabled => JSON::PP::true })->{status}, 200, 'admin disable');
 is(A(POST => '/auth/logout-all', headers => bearer($r->{json}{access_token}))->{status}, 200, 'logout-all');
 my $d = new_user(base => $base);
 my $dj = login_user($d, base => $base);
