@@ -95,6 +95,13 @@ pat_claims(const struct pat_info *in)
 	return o;
 }
 
+/* After the answer: the token's last use (pat.c). */
+static void
+pat_used(struct req *r)
+{
+	pat_touch(auth_of(r)->jti);
+}
+
 /* A personal access token: 0 with auth_of(r) filled, or -1 with *err. */
 static int
 auth_pat(struct req *r, const char *tok, size_t len, api_err *err)

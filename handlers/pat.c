@@ -15,7 +15,6 @@
 #include <libpq-fe.h>
 
 #include "audit.h"
-#include "authn.h"
 #include "cache.h"
 #include "config.h"
 #include "db.h"
@@ -232,19 +231,19 @@ pat_check(const char *tok, size_t len, struct pat_info *in)
 }
 
 /*
- * After the answer of a request a token authenticated: its last_used_at,
+ * After the answer of a request token id authenticated: its last_used_at,
  * at most once a minute per token. The Redis key decides which worker
  * writes; each worker remembers the tokens it asked about in the last
  * minute, so a busy token costs no round trip at all.
  */
 void
-pat_used(struct req *r)
+pat_touch(const char *id)
 {
 	static struct {
 		char id[UUID_LEN + 1];
 		time_t at;
 	} seen[64];
-	const char *id = auth_of(r)->jti, *p[1] = { id };
+	const char *p[1] = { id };
 	time_t now = time(NULL);
 	unsigned h = (unsigned)crc32_of(id, strlen(id)) % 64;
 	redisReply *rep;

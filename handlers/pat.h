@@ -19,8 +19,6 @@
 #define PAT_SCOPES_MAX 700 /* 10 scopes of 64, comma-joined */
 #define PAT_PER_USER   50
 
-struct req;
-
 struct pat_info {
 	char id[UUID_LEN + 1];
 	char uid[UUID_LEN + 1];
@@ -34,7 +32,7 @@ struct pat_info {
 int pat_shaped(const char *tok, size_t len);
 int pat_generate(char out[PAT_LEN + 1]);
 int pat_check(const char *tok, size_t len, struct pat_info *);
-void pat_used(struct req *);
+void pat_touch(const char *id);
 struct pg_result *pat_revoke_user(const char *uid);
 int pat_revoke_rows(struct pg_result *);
 int pat_mirror_user(const char *uid);
