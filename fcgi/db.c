@@ -308,11 +308,16 @@ db_rollback(void)
 		(void)simple("ROLLBACK");
 }
 
-/* Is the failure we just saw an outage (503) rather than a bug (500)? */
+/*
+ * Is the failure we just saw an outage or a transient conflict (503: a
+ * retry may well succeed; a deadlock or a serialization failure rolled
+ * the transaction back) rather than a bug (500)?
+ */
 int
 db_down(void)
 {
 	return conn == NULL || PQstatus(conn) != CONNECTION_OK ||
+	    strncmp(last_state, "40", 2) == 0 ||
 	    strcmp(last_state, "57014") == 0 ||
 	    strcmp(last_state, "25006") == 0 ||
 	    strncmp(last_state, "08", 2) == 0 ||

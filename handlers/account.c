@@ -73,18 +73,15 @@ static struct db_stmt q_change_apply = DB_STMT("email_change_apply",
     "FROM o WHERE u.id = o.id RETURNING o.email AS old_email, u.username");
 
 /*
- * The password again, then (in a transaction left open on success) the
- * code when TOTP is on. 0, or -1 with the answer written.
+ * In a transaction left open on success: the code when TOTP is on. 0,
+ * or -1 with the answer written.
  */
 static int
-confirm_identity(struct req *r, const char *password, const char *code,
-    const char *event)
+code_tx(struct req *r, const char *code, const char *event)
 {
 	const char *uid = auth_of(r)->uid;
 	int on, ok;
 
-	if (reauthenticate(r, password, event) == -1)
-		return -1;
 	if ((on = mfa_totp_on(uid)) == -1 || db_begin() == -1) {
 		resp_db_error(r);
 		return -1;
@@ -101,6 +98,16 @@ confirm_identity(struct req *r, const char *password, const char *code,
 		return -1;
 	}
 	return 0;
+}
+
+/* The password again, then code_tx. 0, or -1 with the answer written. */
+static int
+confirm_identity(struct req *r, const char *password, const char *code,
+    const char *event)
+{
+	if (reauthenticate(r, password, event) == -1)
+		return -1;
+	return code_tx(r, code, event);
 }
 
 /* Is the address someone else's? 1, 0, -1 (Postgres). */
@@ -292,16 +299,19 @@ remove_user(struct req *r, const char *uid, const char *email)
 	return n == 1 ? 0 : -1;
 }
 
-void
-handle_user_delete(struct req *r)
+/*
+ * The deletion's transaction (open): 0 done, -1 failed (both answered),
+ * 1 when Postgres rolled it back for a conflict with a refresh racing it
+ * (a deadlock: the two lock sessions and tokens in opposite orders) and
+ * it is worth running again; nothing is answered then.
+ */
+static int
+delete_tx(struct req *r)
 {
 	struct auth *a = auth_of(r);
 	struct json_object *o;
 	PGresult *rev, *pats = NULL;
 
-	if (confirm_identity(r, r->arg[DEL_PASSWORD], r->arg[DEL_CODE],
-	        "account_deleted") == -1)
-		return;
 	/* tokens: tombstones too, before the rows go with the user */
 	if ((rev = session_revoke(REVOKE_USER, a->uid, NULL, "deleted")) ==
 	        NULL ||
@@ -310,8 +320,12 @@ handle_user_delete(struct req *r)
 	    remove_user(r, a->uid, a->sess.email) == -1) {
 		PQclear(rev);
 		PQclear(pats);
+		if (strncmp(db_sqlstate(), "40", 2) == 0) {
+			db_rollback();
+			return 1;
+		}
 		resp_db_error(r);
-		return;
+		return -1;
 	}
 	PQclear(pats);
 	if (session_revoke_commit(r, rev, a->uid, "account_deleted") == 0) {
@@ -324,4 +338,21 @@ handle_user_delete(struct req *r)
 		resp_json(r, 200, o);
 	}
 	PQclear(rev);
+	return 0;
+}
+
+void
+handle_user_delete(struct req *r)
+{
+	int tries;
+
+	if (reauthenticate(r, r->arg[DEL_PASSWORD], "account_deleted") == -1)
+		return;
+	/* a refresh that loses a deadlock answers 503; the deletion retries */
+	for (tries = 0; tries < 4; tries++) {
+		if (code_tx(r, r->arg[DEL_CODE], "account_deleted") == -1 ||
+		    delete_tx(r) != 1)
+			return;
+	}
+	resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL);
 }
