@@ -35,6 +35,7 @@ static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: fcgi-auth [-c FILE] [-s PATH|HOST:PORT]   serve FastCGI\n"
+	    "       fcgi-auth --version\n"
 	    "       fcgi-auth [-c FILE] --check-config       print "
 	    "configuration\n"
 	    "       fcgi-auth [-c FILE] migrate [DIR]        apply sql/ "
@@ -208,6 +209,10 @@ main(int argc, char **argv)
 			sock = strdup(argv[++i]);
 		else if (strcmp(argv[i], "--check-config") == 0)
 			check = 1;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("fcgi-auth %s\n", PACKAGE_VERSION);
+			return 0;
+		}
 		else if (argv[i][0] == '-')
 			usage();
 		else

@@ -452,10 +452,15 @@ main(int argc, char **argv)
 	char err[512];
 	int backoff = 1, rc = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("fcgi-auth-mailer %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "-c") == 0)
 		file = argv[2];
 	else if (argc != 1) {
-		fprintf(stderr, "usage: fcgi-auth-mailer [-c FILE]\n");
+		fprintf(stderr,
+		    "usage: fcgi-auth-mailer [-c FILE] | --version\n");
 		return 2;
 	}
 	if (cfg_load(&cfg, file, err, sizeof(err)) == -1) {
