@@ -19,6 +19,13 @@ unlike($out, qr/s3cret/, 'no secret printed');
 my @keys = $out =~ /^(\w+) = /mg;
 open my $fh, '<', $sample or die;
 my $text = do { local $/; <$fh> };
+open my $mh, '<', root_dir() . '/man/fcgi-auth.conf.5' or die;
+my $man = do { local $/; <$mh> };
+for my $k (@keys) {
+	like($man, qr/^\.It Cm \Q$k\E$/m, "fcgi-auth.conf(5) documents $k");
+}
+is(system('python3', root_dir() . '/script/man-conf', '--check'), 0,
+    'fcgi-auth.conf(5) matches the config table (types, bounds, defaults): script/man-conf');
 for my $k (@keys) {
 	like($text, qr/^#\Q$k\E =/m, "sample config lists $k");
 }
