@@ -212,8 +212,7 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("fcgi-auth %s\n", PACKAGE_VERSION);
 			return 0;
-		}
-		else if (argv[i][0] == '-')
+		} else if (argv[i][0] == '-')
 			usage();
 		else
 			break;
