@@ -347,3 +347,22 @@ url_encode(const char *s, char *out, size_t outlen, const char *keep)
 	out[o] = '\0';
 	return 0;
 }
+
+/*
+ * The next tab-separated field of [*s, end) into out (bounded): the
+ * last one runs to end. 0 with *s past it, or -1 when there is none or
+ * it does not fit.
+ */
+int
+str_field(const char **s, const char *end, char *out, size_t outlen, int last)
+{
+	const char *t = last ? end : memchr(*s, '\t', (size_t)(end - *s));
+	size_t n;
+
+	if (t == NULL || (n = (size_t)(t - *s)) >= outlen)
+		return -1;
+	memcpy(out, *s, n);
+	out[n] = '\0';
+	*s = last ? end : t + 1;
+	return 0;
+}

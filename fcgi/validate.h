@@ -17,6 +17,8 @@ void canon_ident(const char *in, char *out, size_t outlen);
 int utf8_valid(const char *, size_t);
 size_t utf8_sanitize(const char *in, char *out, size_t outlen);
 size_t str_copy(char *dst, size_t cap, const char *src);
+int
+str_field(const char **s, const char *end, char *out, size_t outlen, int last);
 #define B64URL_CHARS \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 int hexval(int c);

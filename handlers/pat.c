@@ -124,35 +124,20 @@ info_format(const struct pat_info *in, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-/* The next tab-separated field of *s into out (bounded). */
-static int
-field(const char **s, const char *end, char *out, size_t outlen, int last)
-{
-	const char *t = last ? end : memchr(*s, '\t', (size_t)(end - *s));
-	size_t n;
-
-	if (t == NULL || (n = (size_t)(t - *s)) >= outlen)
-		return -1;
-	memcpy(out, *s, n);
-	out[n] = '\0';
-	*s = last ? end : t + 1;
-	return 0;
-}
-
 static int
 info_parse(const char *v, size_t len, struct pat_info *in)
 {
 	const char *s = v, *end = v + len;
 	char c[24], e[24];
 
-	if (field(&s, end, in->id, sizeof(in->id), 0) == -1 ||
-	    field(&s, end, in->uid, sizeof(in->uid), 0) == -1 ||
-	    field(&s, end, c, sizeof(c), 0) == -1 ||
-	    field(&s, end, e, sizeof(e), 0) == -1 ||
-	    field(&s, end, in->scopes, sizeof(in->scopes), 0) == -1 ||
-	    field(&s, end, in->role, sizeof(in->role), 0) == -1 ||
-	    field(&s, end, in->username, sizeof(in->username), 0) == -1 ||
-	    field(&s, end, in->email, sizeof(in->email), 1) == -1)
+	if (str_field(&s, end, in->id, sizeof(in->id), 0) == -1 ||
+	    str_field(&s, end, in->uid, sizeof(in->uid), 0) == -1 ||
+	    str_field(&s, end, c, sizeof(c), 0) == -1 ||
+	    str_field(&s, end, e, sizeof(e), 0) == -1 ||
+	    str_field(&s, end, in->scopes, sizeof(in->scopes), 0) == -1 ||
+	    str_field(&s, end, in->role, sizeof(in->role), 0) == -1 ||
+	    str_field(&s, end, in->username, sizeof(in->username), 0) == -1 ||
+	    str_field(&s, end, in->email, sizeof(in->email), 1) == -1)
 		return -1;
 	in->created = atoll(c);
 	in->exp = atoll(e);

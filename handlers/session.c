@@ -128,21 +128,6 @@ info_format(const struct session_info *in, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-/* Copy the next tab-separated field of *s to out (a bounded string). */
-static int
-next_field(const char **s, const char *end, char *out, size_t outlen, int last)
-{
-	const char *t = last ? end : memchr(*s, '\t', (size_t)(end - *s));
-	size_t n;
-
-	if (t == NULL || (n = (size_t)(t - *s)) >= outlen)
-		return -1;
-	memcpy(out, *s, n);
-	out[n] = '\0';
-	*s = last ? end : t + 1;
-	return 0;
-}
-
 /* Parse a mirror value; -1 when it is not one (then Postgres decides). */
 static int
 info_parse(const char *v, size_t len, struct session_info *in)
@@ -150,14 +135,14 @@ info_parse(const char *v, size_t len, struct session_info *in)
 	const char *s = v, *end = v + len;
 	char idle[24], abs[24], at[24];
 
-	if (next_field(&s, end, idle, sizeof(idle), 0) == -1 ||
-	    next_field(&s, end, abs, sizeof(abs), 0) == -1 ||
-	    next_field(&s, end, at, sizeof(at), 0) == -1 ||
-	    next_field(&s, end, in->amr, sizeof(in->amr), 0) == -1 ||
-	    next_field(&s, end, in->uid, sizeof(in->uid), 0) == -1 ||
-	    next_field(&s, end, in->role, sizeof(in->role), 0) == -1 ||
-	    next_field(&s, end, in->username, sizeof(in->username), 0) == -1 ||
-	    next_field(&s, end, in->email, sizeof(in->email), 1) == -1)
+	if (str_field(&s, end, idle, sizeof(idle), 0) == -1 ||
+	    str_field(&s, end, abs, sizeof(abs), 0) == -1 ||
+	    str_field(&s, end, at, sizeof(at), 0) == -1 ||
+	    str_field(&s, end, in->amr, sizeof(in->amr), 0) == -1 ||
+	    str_field(&s, end, in->uid, sizeof(in->uid), 0) == -1 ||
+	    str_field(&s, end, in->role, sizeof(in->role), 0) == -1 ||
+	    str_field(&s, end, in->username, sizeof(in->username), 0) == -1 ||
+	    str_field(&s, end, in->email, sizeof(in->email), 1) == -1)
 		return -1;
 	in->idle = atoll(idle);
 	in->abs = atoll(abs);

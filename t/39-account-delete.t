@@ -38,35 +38,11 @@ is(api(POST => '/auth/register', json => { username => $u->{username}, email => 
 for my $round (1 .. 3) {
 	my $v = new_user();
 	my $vj = login_user($v);
-	my @kids;
-	for my $n (1 .. 4) {
-		my $l = login_user($v);
-		pipe(my $rd, my $wr) or die;
-		my $pid = fork // die;
-		if (!$pid) {
-			close $rd;
-			my ($rt, @got) = ($l->{refresh_token});
-			for (1 .. 15) {
-				my $x = api(POST => '/auth/refresh', json => { refresh_token => $rt });
-				last unless $x->{status} == 200;
-				$rt = $x->{json}{refresh_token};
-				push @got, $x->{json}{access_token};
-			}
-			print $wr join("\n", $rt, @got), "\n";
-			exit 0;
-		}
-		close $wr;
-		push @kids, [ $pid, $rd ];
-	}
-	my $del = api(POST => '/user/delete', headers => bearer($vj->{access_token}), json => { password => $v->{password} });
+	my ($del, $acc, $ref) = refresh_race($v, 4, sub {
+		api(POST => '/user/delete', headers => bearer($vj->{access_token}), json => { password => $v->{password} }) });
 	is($del->{status}, 200, "round $round: the deletion, among refreshes: 200");
-	my (@access, @refresh);
-	for (@kids) {
-		my @l = map { chomp; $_ } readline($_->[1]);
-		waitpid $_->[0], 0;
-		push @refresh, shift @l;
-		push @access, @l;
-	}
+	my @access = @$acc;
+	my @refresh = @$ref;
 	my @live = grep { api(GET => '/auth/me', headers => bearer($_))->{status} != 401 } @access;
 	is(scalar @live, 0, '... not one of the ' . scalar(@access) . ' access tokens refreshes handed out works');
 	@live = grep { api(GET => '/auth/check', headers => bearer($_))->{status} != 401 } @access;

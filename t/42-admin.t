@@ -113,30 +113,11 @@ like($aud, qr/admin_set_role:\Q$boss->{user_id}\E.*admin_email_verified:\Q$boss-
 # Disable racing refreshes: the refreshes lose.
 {
 	my $v = new_user();
-	my @kids;
-	for (1 .. 3) {
-		my $l = login_user($v);
-		pipe(my $rd, my $wr) or die;
-		my $pid = fork // die;
-		if (!$pid) {
-			close $rd;
-			my ($rt, @got) = ($l->{refresh_token});
-			for (1 .. 15) {
-				my $x = api(POST => '/auth/refresh', json => { refresh_token => $rt });
-				last unless $x->{status} == 200;
-				$rt = $x->{json}{refresh_token};
-				push @got, $x->{json}{access_token};
-			}
-			print $wr join("\n", $rt, @got), "\n";
-			exit 0;
-		}
-		close $wr;
-		push @kids, [ $pid, $rd ];
-	}
-	is(adm(PATCH => "/users/$v->{user_id}", $BT, json => { disabled => JSON::PP::true })->{status}, 200,
-	    'a disable among refreshes');
-	my (@acc, @ref);
-	for (@kids) { my @l = map { chomp; $_ } readline($_->[1]); waitpid $_->[0], 0; push @ref, shift @l; push @acc, @l }
+	my ($r, $acc, $ref) = refresh_race($v, 3, sub {
+		adm(PATCH => "/users/$v->{user_id}", $BT, json => { disabled => JSON::PP::true }) });
+	is($r->{status}, 200, 'a disable among refreshes');
+	my @acc = @$acc;
+	my @ref = @$ref;
 	is(scalar(grep { api(GET => '/auth/me', headers => as($_))->{status} != 401 } @acc), 0,
 	    '... none of the ' . scalar(@acc) . ' access tokens handed out works');
 	is(scalar(grep { api(POST => '/auth/refresh', json => { refresh_token => $_ })->{status} != 401 } @ref), 0,

@@ -23,7 +23,7 @@ our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
     json_encode json_decode master_pid worker_pids wait_mail mail_token
     mails_to all_mails mirror_key redis metrics fcgi_request api_raw
-    set_cookies web_login cli mail_like totp_code);
+    set_cookies web_login cli mail_like totp_code refresh_race);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -271,6 +271,43 @@ sub wait_mail {
 	my @m;
 	wait_until($o{timeout} // 10, sub { @m = mails_to($to, $o{dir}); @m >= $n });
 	return $m[$n - 1];
+}
+
+# refresh_race($user, $n, $action): $n sessions of the user refreshing in
+# a loop (15 rotations each, until one fails) while $action->() runs;
+# returns ($action's result, [every access token handed out], [each
+# client's last refresh token]) once all have finished.
+sub refresh_race {
+	my ($u, $n, $action) = @_;
+	my @kids;
+	for (1 .. $n) {
+		my $l = login_user($u);
+		pipe(my $rd, my $wr) or die;
+		my $pid = fork // die;
+		if (!$pid) {
+			close $rd;
+			my ($rt, @got) = ($l->{refresh_token});
+			for (1 .. 15) {
+				my $x = api(POST => '/auth/refresh', json => { refresh_token => $rt });
+				last unless $x->{status} == 200;
+				$rt = $x->{json}{refresh_token};
+				push @got, $x->{json}{access_token};
+			}
+			print $wr join("\n", $rt, @got), "\n";
+			exit 0;
+		}
+		close $wr;
+		push @kids, [ $pid, $rd ];
+	}
+	my $res = $action->();
+	my (@access, @refresh);
+	for (@kids) {
+		my @l = map { chomp; $_ } readline($_->[1]);
+		waitpid $_->[0], 0;
+		push @refresh, shift @l;
+		push @access, @l;
+	}
+	return ($res, \@access, \@refresh);
 }
 
 # Wait for a message to an address whose text matches re; returns it
