@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -102,8 +102,11 @@ def shot(d, name):
 
 
 def until(d, cond, timeout=10):
+    """Poll cond until it is truthy. A page that re-renders between a
+    find and a read (a row replaced by the answer it was waiting for)
+    leaves a stale element: that is one more poll, not a failure."""
     try:
-        return WebDriverWait(d, timeout).until(cond)
+        return WebDriverWait(d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(cond)
     except TimeoutException:
         return None
 
@@ -562,7 +565,7 @@ def token_and_admin_flows(d):
     ok(state, "Disable: the row says disabled")
     st, body = api("POST", "/auth/login", {"username": u["username"], "password": u["password"]})
     ok(st == 403 and body.get("error") == "account_disabled", "... and the user's login answers account_disabled", st)
-    d.find_element(By.CSS_SELECTOR, "#users tr button").click()
+    until(d, EC.element_to_be_clickable((By.CSS_SELECTOR, "#users tr button"))).click()
     ok(until(d, lambda x: "active" in x.find_element(By.CSS_SELECTOR, "#users tr .state").text),
        "Enable: active again")
     st, _ = api("POST", "/auth/login", {"username": u["username"], "password": u["password"]})

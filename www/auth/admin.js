@@ -6,7 +6,7 @@
 "use strict";
 
 (function () {
-	var next = null, query = "";
+	var next = null, query = "", asked = 0;
 
 	function when(t) {
 		return t ? new Date(t * 1000).toLocaleString() : "never";
@@ -62,8 +62,10 @@
 
 	function load(more) {
 		var path = "/admin/users?limit=25&q=" + encodeURIComponent(query) + (more && next ? "&after=" + encodeURIComponent(next) : "");
+		var mine = ++asked;
 		return FA.authed("GET", path).then(function (res) {
 			var list = FA.$("users");
+			if (mine !== asked) return; /* a later search (or page) was asked for: its answer wins */
 			if (res.status === 403) {
 				FA.$("admin").hidden = true;
 				FA.$("page-error").textContent = "This page is for administrators.";
