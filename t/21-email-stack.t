@@ -69,7 +69,7 @@ psql("UPDATE users SET email_verified = true WHERE id = '$uid'", $dir);
 my ($port) = `grep '^AUTH_SMTP_URL' $dir/conf/fcgi-auth.conf` =~ /:(\d+)\s*$/;
 my $spid = do { open my $f, '<', "$dir/run/smtp-sink.pid" or die; local $/; <$f> };
 kill 'TERM', $spid;
-ok(wait_until(5, sub { !kill 0, $spid }), 'SMTP sink stopped');
+ok(wait_until(5, sub { gone($spid) }), 'SMTP sink stopped');
 is(A(POST => '/auth/password-reset', json => { email => $u{email} })->{status}, 200, 'reset requested');
 ok(wait_until(10, sub { psql("SELECT attempts > 0 AND last_error IS NOT NULL AND sent_at IS NULL "
     . "FROM email_outbox WHERE kind = 'password_reset' ORDER BY id DESC LIMIT 1", $dir) eq 't' }),

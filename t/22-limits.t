@@ -60,7 +60,7 @@ is_deeply(\@codes, [201, 409, 409, 409, 409, 429],
 my $v = new_user(base => $base);
 my $rpid = do { open my $f, '<', "$dir/run/redis.pid" or die; local $/; <$f> };
 kill 'TERM', $rpid;
-wait_until(5, sub { !kill 0, $rpid });
+wait_until(5, sub { gone($rpid) });
 is(login($v->{username}, 'wrong password!')->{status}, 401, "Redis down: failure $_") for 1 .. 5;
 is(login($v->{username}, $v->{password})->{status}, 429, 'Redis down: still limited (in memory)');
 system("runuser -u redis -- redis-server $dir/conf/redis.conf");

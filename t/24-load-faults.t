@@ -50,7 +50,7 @@ at(12);
 my $rpid = do { open my $f, '<', "$dir/run/redis.pid" or die; local $/; <$f> };
 chomp $rpid;
 kill 'TERM', $rpid;
-wait_until(5, sub { !kill 0, $rpid });
+wait_until(5, sub { gone($rpid) });
 $ev{redis_stop} = time;
 at(16);
 $ev{redis_start} = time;

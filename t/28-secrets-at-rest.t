@@ -62,7 +62,7 @@ like(api(POST => '/auth/password-reset-confirm', json => { token => $token,
 # --- while waiting, the body is ciphertext bound to its recipient --------
 my $mpid = do { open my $f, '<', "$dir/run/mailer.pid" or die; local $/; <$f> };
 kill 'TERM', $mpid;
-ok(wait_until(10, sub { !kill 0, $mpid }), 'mailer stopped');
+ok(wait_until(10, sub { gone($mpid) }), 'mailer stopped');
 my $w = new_user();
 is(api(POST => '/auth/password-reset', json => { email => $w->{email} })->{status}, 200,
     'reset requested while the mailer is down');

@@ -76,7 +76,7 @@ is(psql("SELECT count(*) FROM audit_log WHERE user_id = '$c->{user_id}' AND even
 my $v = new_user(base => $base);
 my $rpid = do { open my $f, '<', "$dir/run/redis.pid" or die; local $/; <$f> };
 kill 'TERM', $rpid;
-ok(wait_until(5, sub { !kill 0, $rpid }), 'Redis stopped');
+ok(wait_until(5, sub { gone($rpid) }), 'Redis stopped');
 is(login($v->{username}, 'wrong password!')->{status}, 401, "Redis down: failure $_") for 1 .. 5;
 my @after = map { login($v->{username}, $v->{password})->{status} } 1 .. 8;
 is_deeply(\@after, [(429) x 8], 'Redis down: every worker refuses the account (a shared table)');
@@ -92,7 +92,7 @@ my $s2 = private_stack(AUTH_WORKERS => 1, AUTH_HASH_WORKERS => 1, AUTH_REQUIRE_C
 my ($b2, $d2) = ($s2->base, $s2->dir);
 $rpid = do { open my $f, '<', "$d2/run/redis.pid" or die; local $/; <$f> };
 kill 'TERM', $rpid;
-ok(wait_until(5, sub { !kill 0, $rpid }), 'Redis stopped');
+ok(wait_until(5, sub { gone($rpid) }), 'Redis stopped');
 sub reg { api(POST => '/auth/register', base => $b2, json => { email => $_[0], username => "reg$_[1]",
     password => 'a fine long password' }) }
 my $victim = "victim$$\@example.com";

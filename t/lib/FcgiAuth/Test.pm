@@ -23,7 +23,7 @@ our @EXPORT = qw(api new_user login_user bearer jwt_parts b64url b64url_decode
     stack_dir root_dir secret psql logs_clean wait_until private_stack
     json_encode json_decode master_pid worker_pids wait_mail mail_token
     mails_to all_mails mirror_key redis metrics fcgi_request api_raw
-    set_cookies web_login cli mail_like totp_code refresh_race);
+    set_cookies web_login cli mail_like totp_code refresh_race gone);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 sub json_encode { $JSON->encode($_[0]) }
@@ -233,6 +233,16 @@ sub psql {
 	close $fh;
 	$out =~ s/\s+$//;
 	return $out;
+}
+
+# Whether a process has exited. A daemon's parent is PID 1, which may
+# reap it seconds later: a zombie has exited too.
+sub gone {
+	my $pid = int $_[0];	# a pid file's text ends in a newline
+	return 1 unless kill 0, $pid;
+	open my $fh, '<', "/proc/$pid/stat" or return 1;
+	my $st = <$fh> // '';
+	return $st =~ /\) Z /;
 }
 
 sub wait_until {
