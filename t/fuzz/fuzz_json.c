@@ -5,6 +5,7 @@
  * and a field that passes is a string within its bounds.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
