@@ -486,6 +486,9 @@ def lifecycle_flows(d):
     pw.send_keys(u["password"], Keys.ENTER)
     note = until(d, lambda x: "sent a link" in text_of(x, "notice") and text_of(x, "notice"))
     ok(note is not None and new in note, "... with the password: the page says where the link went", text_of(d, "notice"))
+    in_view = d.execute_script("var r = document.getElementById('notice').getBoundingClientRect();"
+                               "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;")
+    ok(in_view, "... brought into view from the form far down the page")
     ok(text_of(d, "p-email") == u["email"], "... and the address is unchanged until it is opened")
     shot(d, "19-email-change-sent")
     link = wait_link(new, "verify-email")

@@ -73,7 +73,7 @@
 				FA.$("sessions-error").textContent = FA.words(res);
 				return;
 			}
-			FA.$("notice").textContent = "That device is signed out.";
+			FA.say("That device is signed out.");
 			sessions().then(function () { FA.$("sign-out").focus(); });
 		});
 	}
@@ -101,7 +101,7 @@
 		authed("PATCH", "/user/info", { display_name: form.display_name.value }).then(function (res) {
 			FA.busy(form, false);
 			if (res.status !== 200) return FA.failed(form, res);
-			FA.$("notice").textContent = "Your profile is saved.";
+			FA.say("Your profile is saved.");
 		});
 	});
 
@@ -119,7 +119,7 @@
 			if (res.status !== 200)
 				return FA.failed(form, res, { invalid_credentials: "current_password", weak_password: "new_password" });
 			form.reset();
-			FA.$("notice").textContent = "Your password is changed. Every other device was signed out.";
+			FA.say("Your password is changed. Every other device was signed out.");
 			sessions();
 		});
 	});
@@ -196,10 +196,12 @@
 
 	codeForm("mfa-confirm", "/auth/mfa/totp/confirm",
 		"That code is not right. Check the time on your phone, and wait for the next code.", function () {
+			/* not FA.say: the codes shown below are what to look at */
 			FA.$("notice").textContent = "Two-step verification is on. Your other devices were signed out.";
 			mfa().then(sessions);
 		});
 	codeForm("mfa-new-codes", "/auth/mfa/recovery-codes", "That code is not right.", function () {
+		/* not FA.say: the codes shown below are what to look at */
 		FA.$("notice").textContent = "New recovery codes: the old ones no longer work.";
 		mfa();
 	});
@@ -215,7 +217,7 @@
 			if (res.status !== 200) return FA.failed(form, res, { invalid_credentials: "password" });
 			form.reset();
 			show("mfa-codes", false);
-			FA.$("notice").textContent = "Two-step verification is off. Your other devices were signed out.";
+			FA.say("Two-step verification is off. Your other devices were signed out.");
 			mfa().then(sessions);
 		});
 	});
@@ -249,7 +251,7 @@
 			ev.preventDefault();
 			authed("PATCH", "/auth/passkeys/" + encodeURIComponent(k.passkey_id), { name: input.value }).then(function (res) {
 				if (res.status !== 200) { FA.$("passkey-add-error").textContent = FA.words(res); return; }
-				FA.$("notice").textContent = "The passkey is renamed.";
+				FA.say("The passkey is renamed.");
 				passkeys();
 			});
 		});
@@ -261,7 +263,7 @@
 		del.addEventListener("click", function () {
 			authed("DELETE", "/auth/passkeys/" + encodeURIComponent(k.passkey_id)).then(function (res) {
 				if (res.status !== 200) { FA.$("passkey-add-error").textContent = FA.words(res); return; }
-				FA.$("notice").textContent = "The passkey is removed.";
+				FA.say("The passkey is removed.");
 				passkeys();
 			});
 		});
@@ -296,7 +298,7 @@
 						FA.busy(form, false);
 						if (r.status !== 201) return FA.failed(form, r);
 						form.reset();
-						FA.$("notice").textContent = "The passkey is added.";
+						FA.say("The passkey is added.");
 						passkeys();
 						mfa();
 					});
@@ -322,7 +324,7 @@
 				return FA.failed(form, res, { invalid_credentials: "code", email_taken: "new_email" });
 			}
 			form.reset();
-			FA.$("notice").textContent = "We sent a link to " + to + ". Open it to finish the change.";
+			FA.say("We sent a link to " + to + ". Open it to finish the change.");
 		});
 	});
 
@@ -356,7 +358,7 @@
 			}
 			FA.forget();
 			FA.$("account").hidden = true;
-			FA.$("notice").textContent = "";
+			FA.say("");
 			FA.$("deleted").hidden = false;
 		});
 	});
@@ -385,7 +387,7 @@
 					FA.$("token-error").textContent = FA.words(res);
 					return;
 				}
-				FA.$("notice").textContent = "The token is revoked: it no longer works.";
+				FA.say("The token is revoked: it no longer works.");
 				tokens();
 			});
 		});

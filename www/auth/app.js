@@ -90,6 +90,15 @@ var FA = (function () {
 		Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) { b.disabled = on; });
 	}
 
+	/* Say what a form did in the page's notice line, and bring the line
+	 * into view: a form far down the page must not answer off-screen. */
+	function say(text) {
+		var n = $("notice"), r;
+		n.textContent = text;
+		r = n.getBoundingClientRect();
+		if (text && (r.top < 0 || r.bottom > window.innerHeight)) n.scrollIntoView({ block: "nearest" });
+	}
+
 	function param(name) {
 		return new URLSearchParams(window.location.search).get(name);
 	}
@@ -174,7 +183,7 @@ var FA = (function () {
 		}, function () { return null; });
 	}
 
-	return { call: call, words: words, $: $, clear: clear, fail: fail, failed: failed, busy: busy,
+	return { call: call, words: words, $: $, say: say, clear: clear, fail: fail, failed: failed, busy: busy,
 		param: param, target: target, session: session, passkey: passkey,
 		authed: authed, signedIn: signedIn, forget: forget,
 		passkeys: !!(window.PublicKeyCredential && navigator.credentials) };
