@@ -44,7 +44,15 @@ api(POST => '/auth/refresh', json => { refresh_token => $k->{refresh_token} });
 is(psql("SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND outcome = 'reuse_detected'"),
     1, 'reuse detection audited once');
 
-psql("DELETE FROM audit_log WHERE user_id = '$uid'");
+{
+	# psql's error goes to a file, to be read rather than printed.
+	open my $save, '>&', \*STDERR or die;
+	open STDERR, '>', stack_dir() . '/audit-delete.err' or die;
+	psql("DELETE FROM audit_log WHERE user_id = '$uid'");
+	open STDERR, '>&', $save or die;
+	open my $e, '<', stack_dir() . '/audit-delete.err' or die;
+	like(do { local $/; <$e> }, qr/audit_log is append-only/, 'a DELETE on the audit log is refused by its trigger');
+}
 cmp_ok(psql("SELECT count(*) FROM audit_log WHERE user_id = '$uid'"), '>', 5,
     'the audit log is append-only (DELETE refused)');
 
