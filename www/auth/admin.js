@@ -88,6 +88,7 @@
 		FA.clear(ev.target);
 		FA.$("search-error").textContent = "";
 		query = ev.target.q.value.trim();
+		FA.$("more").hidden = true; /* the last list's next page is not this search's */
 		load(false);
 	});
 	FA.$("more").addEventListener("click", function () { load(true); });
