@@ -15,14 +15,15 @@ use JSON::PP ();
 my $base = $ENV{FCGI_AUTH_URL};
 my $JSON = { Accept => 'application/json' };
 
-# The code of `secret` at now + offset seconds (oathtool, RFC 6238).
-sub totp {
-	my ($secret, $offset) = @_;
-	my $t = int(time) + ($offset // 0);
+# The code of `secret` at Unix time t (oathtool, RFC 6238), and at now +
+# offset seconds.
+sub totp_at {
+	my ($secret, $t) = @_;
 	my $c = `oathtool --totp -b --now=\@$t $secret`;
 	chomp $c;
 	return $c;
 }
+sub totp { totp_at($_[0], int(time) + ($_[1] // 0)) }
 sub claims { json_decode(b64url_decode((split /\./, $_[0])[1])) }
 sub login { api(POST => '/auth/login', json => { username => $_[0]{username}, password => $_[0]{password} }) }
 
@@ -72,7 +73,11 @@ $r = api(POST => '/auth/mfa/totp/confirm', headers => bearer($j->{access_token})
 is($r->{status}, 401, 'confirm with a wrong code: 401');
 $r = api(POST => '/auth/mfa/totp/confirm', headers => bearer($j->{access_token}), json => { code => 'abcdef' });
 is($r->{status}, 401, 'confirm with a code that is not digits: 401');
-$r = api(POST => '/auth/mfa/totp/confirm', headers => bearer($j->{access_token}), json => { code => totp($secret) });
+# The step of the confirming code is fixed here: the test may cross a 30 s
+# boundary before it uses that code again, or the one after it.
+my $t0 = int(time);
+my $c0 = totp_at($secret, $t0);
+$r = api(POST => '/auth/mfa/totp/confirm', headers => bearer($j->{access_token}), json => { code => $c0 });
 is($r->{status}, 200, 'confirm with the current code (oathtool): 200');
 my @codes = @{ $r->{json}{recovery_codes} // [] };
 is(scalar @codes, 10, '... ten recovery codes');
@@ -100,11 +105,11 @@ unlike(psql("SELECT string_agg(token_hash, ',') FROM mfa_tickets WHERE user_id =
     'the ticket is stored hashed');
 is(login({ %$u, password => 'wrong password!' })->{json}{error}, 'invalid_credentials', 'a wrong password says nothing of the second factor');
 
-$r = api(POST => '/auth/mfa/verify', json => { mfa_token => $mt, code => totp($secret) });
+$r = api(POST => '/auth/mfa/verify', json => { mfa_token => $mt, code => $c0 });
 is($r->{status}, 401, 'the code that confirmed the setup, again: 401 (each code once)');
 is($r->{json}{error}, 'invalid_credentials', '... invalid_credentials');
 is(psql("SELECT failures FROM mfa_tickets WHERE user_id = '$u->{user_id}' AND used_at IS NULL"), 1, '... and the ticket counts it');
-$r = api(POST => '/auth/mfa/verify', json => { mfa_token => $mt, code => totp($secret, 30) });
+$r = api(POST => '/auth/mfa/verify', json => { mfa_token => $mt, code => totp_at($secret, $t0 + 30) });
 is($r->{status}, 200, 'the next code: 200');
 ok($r->{json}{access_token} && $r->{json}{refresh_token}, '... answers like login');
 my %ck = %{ set_cookies($r) };
