@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "config.h"
@@ -337,6 +338,21 @@ db_value(PGresult *res, int row, const char *col)
 	    (c = PQfnumber(res, col)) < 0)
 		return "";
 	return PQgetvalue(res, row, c);
+}
+
+/*
+ * A column of Unix seconds as a JSON integer; NULL (JSON null) when it
+ * is SQL NULL or the result has no such row or column.
+ */
+struct json_object *
+db_epoch(PGresult *res, int row, const char *col)
+{
+	int c;
+
+	if (res == NULL || row < 0 || row >= PQntuples(res) ||
+	    (c = PQfnumber(res, col)) < 0 || PQgetisnull(res, row, c))
+		return NULL;
+	return json_object_new_int64(atoll(PQgetvalue(res, row, c)));
 }
 
 /* The answer for a failed statement: 503 for an outage, else 500. */

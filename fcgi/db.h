@@ -36,6 +36,9 @@ const char *db_sqlstate(void);
 const char *db_constraint(void);
 int db_connect_raw(void);
 struct pg_conn *db_conn(void);
+struct json_object;
+
 const char *db_value(struct pg_result *, int row, const char *col);
+struct json_object *db_epoch(struct pg_result *, int row, const char *col);
 
 #endif

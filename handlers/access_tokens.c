@@ -174,14 +174,6 @@ handle_token_create(struct req *r)
 	crypto_wipe(tok, sizeof(tok));
 }
 
-static struct json_object *
-epoch_or_null(PGresult *res, int i, const char *col)
-{
-	return PQgetisnull(res, i, PQfnumber(res, col)) ?
-	    NULL :
-	    json_object_new_int64(atoll(db_value(res, i, col)));
-}
-
 void
 handle_tokens_list(struct req *r)
 {
@@ -204,11 +196,11 @@ handle_tokens_list(struct req *r)
 		json_object_object_add(t, "scopes",
 		    json_tokener_parse(db_value(res, i, "scopes")));
 		json_object_object_add(t, "created_at",
-		    epoch_or_null(res, i, "created"));
+		    db_epoch(res, i, "created"));
 		json_object_object_add(t, "expires_at",
-		    epoch_or_null(res, i, "exp"));
+		    db_epoch(res, i, "exp"));
 		json_object_object_add(t, "last_used_at",
-		    epoch_or_null(res, i, "used"));
+		    db_epoch(res, i, "used"));
 		json_object_array_add(a, t);
 	}
 	PQclear(res);

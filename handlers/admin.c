@@ -65,14 +65,6 @@ static struct db_stmt q_apply = DB_STMT("admin_apply",
     "WHERE id = $1");
 
 static struct json_object *
-epoch_or_null(PGresult *res, int i, const char *col)
-{
-	return PQgetisnull(res, i, PQfnumber(res, col)) ?
-	    NULL :
-	    json_object_new_int64(atoll(db_value(res, i, col)));
-}
-
-static struct json_object *
 bool_of(PGresult *res, int i, const char *col)
 {
 	return json_object_new_boolean(*db_value(res, i, col) == 't');
@@ -95,10 +87,9 @@ user_obj(PGresult *res, int i)
 	    bool_of(res, i, "email_verified"));
 	json_object_object_add(o, "disabled", bool_of(res, i, "disabled"));
 	json_object_object_add(o, "mfa", bool_of(res, i, "mfa"));
-	json_object_object_add(o, "created_at",
-	    epoch_or_null(res, i, "created_at"));
+	json_object_object_add(o, "created_at", db_epoch(res, i, "created_at"));
 	json_object_object_add(o, "last_login_at",
-	    epoch_or_null(res, i, "last_login_at"));
+	    db_epoch(res, i, "last_login_at"));
 	return o;
 }
 

@@ -399,13 +399,9 @@ handle_passkeys_list(struct req *r)
 		json_object_object_add(k, "name",
 		    json_object_new_string(db_value(res, i, "name")));
 		json_object_object_add(k, "created_at",
-		    json_object_new_int64(
-		        atoll(db_value(res, i, "created_at"))));
+		    db_epoch(res, i, "created_at"));
 		json_object_object_add(k, "last_used_at",
-		    *db_value(res, i, "last_used_at") ?
-		        json_object_new_int64(
-		            atoll(db_value(res, i, "last_used_at"))) :
-		        NULL);
+		    db_epoch(res, i, "last_used_at"));
 		json_object_array_add(a, k);
 	}
 	PQclear(res);
