@@ -134,7 +134,9 @@ mail_send(enum mail_kind k, const char *to, struct mail_vars *mv)
 /*
  * A security notice to the address to, in the caller's transaction: the
  * template's time, device and address are the request's (r NULL: the
- * operator's command line), its link the account page.
+ * operator's command line), its link the account page. It grants
+ * nothing: {{link}} renders empty in a notice whatever its template says,
+ * so a link made for another address never reaches this one.
  */
 int
 mail_notice(struct req *r, enum mail_kind k, const char *to,
@@ -156,6 +158,7 @@ mail_notice(struct req *r, enum mail_kind k, const char *to,
 	mv->v[MV_DEVICE] = device;
 	mv->v[MV_ADDRESS] = r && *r->remote_addr ? r->remote_addr : "unknown";
 	mv->v[MV_ACCOUNT_URL] = cfg.account_url;
+	mv->v[MV_LINK] = NULL;
 	/* a deletion's confirmation is no flood: it always goes */
 	return queue(k, to, mv,
 	    k == MAIL_ACCOUNT_DELETED ? 0 : cfg.notice_interval);

@@ -147,5 +147,29 @@ is($r->{status}, 400, 'an address that is not UTF-8: 400');
 $r = change($j->{access_token}, { new_email => ('a' x 400) . '@example.org', password => $u->{password} });
 is($r->{status}, 400, 'a 400-byte address: 400');
 
+# A notice grants nothing: an operator's template that names {{link}} in
+# the notice to the old address renders it empty, never the change link.
+{
+	use File::Temp qw(tempdir);
+	my $t = tempdir(CLEANUP => 1);
+	chmod 0755, $t;
+	system('cp', glob(root_dir() . '/templates/*.txt'), $t) == 0 or die 'cp';
+	open my $fh, '>>', "$t/email_change_requested.txt" or die;
+	print $fh "\nConfirm: [{{link}}]\n";
+	close $fh;
+	my $st = private_stack(AUTH_MAIL_TEMPLATES => $t);
+	my $v = new_user(base => $st->base);
+	my $vj = login_user($v, base => $st->base);
+	my $x = addr('k');
+	is(api(POST => '/auth/email', base => $st->base, headers => bearer($vj->{access_token}),
+	    json => { new_email => $x, password => $v->{password} })->{status}, 200, 'an email change, with a template that names {{link}} in the notice');
+	my $link = mail_token(wait_mail($x, dir => $st->dir));
+	my $old = mail_like($v->{email}, qr/about to change/, dir => $st->dir) // '';
+	ok($link && $old =~ /Confirm: \[\]/, '... the notice to the old address renders it empty') or diag $old;
+	unlike($old, qr/\Q$link\E/, '... and never holds the change link') if $link;
+	$st->down;
+	logs_clean($st->dir);
+}
+
 ok(logs_clean(), 'clean logs');
 done_testing;
